@@ -1,0 +1,115 @@
+# facenet: every target installs what it needs, so a fresh machine needs only `make demo` or `make test`.
+#
+# The TensorFlow C library comes from the tensorflow-cpu wheel in .venv. graft's cgo directive asks for
+# -ltensorflow, which the wheel does not ship under that name, so build/tf/lib holds a shim:
+#   libtensorflow.so            -> libtensorflow_cc.so.2   (satisfies -ltensorflow at link time)
+#   libtensorflow_cc.so.2       -> the wheel's file        (the SONAME the binary records)
+#   libtensorflow_framework.so.2 -> the wheel's file       (linked explicitly: the C API needs it)
+# and every binary gets an rpath to build/tf/lib, so nothing needs LD_LIBRARY_PATH.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+ROOT    := $(CURDIR)
+VENV    := $(ROOT)/.venv
+PY      := $(VENV)/bin/python
+TF      := $(ROOT)/build/tf
+SHARED  ?= $(abspath $(ROOT)/../shared)
+MODELS  := $(ROOT)/build/models
+WEIGHTS ?=
+GO      ?= go
+PYTHON3 ?= python3
+APT_PACKAGES := libjpeg62-turbo-dev
+
+export CGO_ENABLED := 1
+export CGO_CFLAGS  := -O2 -g -I$(TF)/include
+export CGO_LDFLAGS := -L$(TF)/lib -Wl,--no-as-needed -l:libtensorflow_framework.so.2 -Wl,--as-needed -Wl,-rpath,$(TF)/lib
+# TensorFlow's C++ logging is noise for a CLI; errors still come back as Go errors.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export FACENET_SHARED := $(SHARED)
+export FACENET_MODELS := $(MODELS)
+
+STAMP := $(ROOT)/build/stamps
+
+.PHONY: setup build models golden test test-go test-py vet env demo clean fmt
+
+## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
+setup: $(STAMP)/apt $(VENV)/.installed $(TF)/lib/libtensorflow.so $(STAMP)/gomod
+
+$(STAMP)/apt:
+	@mkdir -p $(STAMP)
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: $(APT_PACKAGES) present"; \
+	else echo "apt: installing $(APT_PACKAGES)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); fi
+	@touch $@
+
+$(VENV)/.installed: scripts/requirements.txt
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+	@touch $@
+
+$(TF)/lib/libtensorflow.so: $(VENV)/.installed
+	@mkdir -p $(TF)/lib
+	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	  test -f $$site/tensorflow/libtensorflow_cc.so.2 || { echo "no libtensorflow_cc.so.2 in $$site/tensorflow"; exit 1; }; \
+	  ln -sfn $$site/tensorflow/include $(TF)/include; \
+	  ln -sf $$site/tensorflow/libtensorflow_cc.so.2 $(TF)/lib/libtensorflow_cc.so.2; \
+	  ln -sf $$site/tensorflow/libtensorflow_framework.so.2 $(TF)/lib/libtensorflow_framework.so.2; \
+	  ln -sf libtensorflow_cc.so.2 $(TF)/lib/libtensorflow.so
+	@echo "tf shim: $(TF)/lib -> $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)"
+
+$(STAMP)/gomod: go.mod go.sum
+	@mkdir -p $(STAMP)
+	$(GO) mod download
+	@touch $@
+
+## env: `eval "$$(make env)"` lets plain `go build` / `go test` work in your own shell.
+env: $(TF)/lib/libtensorflow.so
+	@echo 'export CGO_ENABLED=1'
+	@echo "export CGO_CFLAGS='$(CGO_CFLAGS)'"
+	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
+	@echo "export TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL)"
+	@echo "export FACENET_MODELS='$(MODELS)'"
+	@echo "export FACENET_SHARED='$(SHARED)'"
+
+## build: the CLI at bin/facenet.
+build: setup
+	$(GO) build -o bin/facenet ./cmd/facenet
+
+## models: test and demo SavedModels under build/models (deterministic; cached until a script changes).
+models: $(MODELS)/testmodels/.done
+
+$(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/common.py $(VENV)/.installed
+	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
+	@touch $@
+
+## golden: regenerate every golden file under testdata/ from the Python reference.
+golden: models
+	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels --golden testdata/tfmodel
+
+## vet: go vet and gofmt over the whole module.
+vet: setup
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## test: everything, from nothing: setup, models, vet, Go tests (cgo and pure-Go builds), Python tests.
+test: setup models vet test-go test-py
+
+test-go: setup models
+	$(GO) test -count=1 ./...
+	CGO_ENABLED=0 $(GO) test -count=1 ./savedmodel/...
+
+test-py: $(VENV)/.installed
+	$(PY) -m pytest -q scripts/tests
+
+## demo: load a real model, show its signature and run it.
+demo: build models
+	./bin/facenet inspect $(MODELS)/testmodels/keras_dense
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin build/models build/stamps
