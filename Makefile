@@ -34,7 +34,7 @@ STAMP := $(ROOT)/build/stamps
 .PHONY: setup build models golden test test-go test-py vet env demo clean fmt
 
 ## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
-setup: $(STAMP)/apt $(VENV)/.installed $(TF)/lib/libtensorflow.so $(STAMP)/gomod
+setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
@@ -49,15 +49,16 @@ $(VENV)/.installed: scripts/requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
 	@touch $@
 
-$(TF)/lib/libtensorflow.so: $(VENV)/.installed
+$(STAMP)/tfshim: $(VENV)/.installed
 	@mkdir -p $(TF)/lib
 	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	  test -f $$site/tensorflow/libtensorflow_cc.so.2 || { echo "no libtensorflow_cc.so.2 in $$site/tensorflow"; exit 1; }; \
 	  ln -sfn $$site/tensorflow/include $(TF)/include; \
 	  ln -sf $$site/tensorflow/libtensorflow_cc.so.2 $(TF)/lib/libtensorflow_cc.so.2; \
 	  ln -sf $$site/tensorflow/libtensorflow_framework.so.2 $(TF)/lib/libtensorflow_framework.so.2; \
-	  ln -sf libtensorflow_cc.so.2 $(TF)/lib/libtensorflow.so
+	  ln -sf libtensorflow_cc.so.2 $(STAMP)/tfshim
 	@echo "tf shim: $(TF)/lib -> $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)"
+	@mkdir -p $(STAMP) && touch $@
 
 $(STAMP)/gomod: go.mod go.sum
 	@mkdir -p $(STAMP)
@@ -65,7 +66,7 @@ $(STAMP)/gomod: go.mod go.sum
 	@touch $@
 
 ## env: `eval "$$(make env)"` lets plain `go build` / `go test` work in your own shell.
-env: $(TF)/lib/libtensorflow.so
+env: $(STAMP)/tfshim
 	@echo 'export CGO_ENABLED=1'
 	@echo "export CGO_CFLAGS='$(CGO_CFLAGS)'"
 	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
@@ -78,15 +79,45 @@ build: setup
 	$(GO) build -o bin/facenet ./cmd/facenet
 
 ## models: test and demo SavedModels under build/models (deterministic; cached until a script changes).
-models: $(MODELS)/testmodels/.done
+##   make models WEIGHTS=path/to/model.h5 exports the notebook's real weights instead of seeded ones.
+models: $(MODELS)/testmodels/.done $(MODELS)/facenet-notebook/.done $(MODELS)/dlib-resnet-v1/.done
 
-$(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/common.py $(VENV)/.installed
+$(MODELS)/testmodels/.done: scripts/make_test_models.py $(VENV)/.installed
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
 	@touch $@
+
+# The weights file's path is part of the stamp, so switching between seeded and real weights re-exports.
+FACENET_WEIGHTS_STAMP := $(MODELS)/facenet-notebook.weights
+$(FACENET_WEIGHTS_STAMP): FORCE
+	@mkdir -p $(MODELS)
+	@echo '$(abspath $(WEIGHTS))' | cmp -s - $@ || echo '$(abspath $(WEIGHTS))' > $@
+
+$(MODELS)/facenet-notebook/.done: scripts/export_facenet.py $(VENV)/.installed $(FACENET_WEIGHTS_STAMP)
+	$(PY) scripts/export_facenet.py --model-json $(SHARED)/notebook/keras-facenet-h5/model.json \
+	  --out $(MODELS)/facenet-notebook $(if $(WEIGHTS),--weights $(abspath $(WEIGHTS)))
+	@touch $@
+
+# @vladmandic/face-api, pinned with its integrity hash in scripts/faceapi/package-lock.json.
+FACEAPI := $(ROOT)/build/node/node_modules/@vladmandic/face-api
+$(STAMP)/node: scripts/faceapi/package.json scripts/faceapi/package-lock.json
+	@mkdir -p $(ROOT)/build/node $(STAMP)
+	cp scripts/faceapi/package.json scripts/faceapi/package-lock.json $(ROOT)/build/node/
+	cd $(ROOT)/build/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(MODELS)/dlib-resnet-v1/.done: scripts/convert_faceapi.py $(VENV)/.installed $(STAMP)/node
+	$(PY) scripts/convert_faceapi.py --package $(FACEAPI) --out $(MODELS)/dlib-resnet-v1
+	@touch $@
+
+.PHONY: FORCE
+FORCE:
 
 ## golden: regenerate every golden file under testdata/ from the Python reference.
 golden: models
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels --golden testdata/tfmodel
+	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
+	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-notebook --images $(SHARED)/notebook/images \
+	  --out testdata/facenet/golden_notebook.json
 
 ## vet: go vet and gofmt over the whole module.
 vet: setup
