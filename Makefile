@@ -27,6 +27,9 @@ export CGO_LDFLAGS := -L$(TF)/lib -Wl,--no-as-needed -l:libtensorflow_framework.
 # TensorFlow's C++ logging is noise for a CLI; errors still come back as Go errors.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export FACENET_SHARED := $(SHARED)
+# Keras' export orders some checkpoint entries by Python set iteration, which follows the string hash seed:
+# a fixed seed makes exported variables files (and so model fingerprints) identical run to run.
+export PYTHONHASHSEED := 0
 export FACENET_MODELS := $(MODELS)
 
 STAMP := $(ROOT)/build/stamps
