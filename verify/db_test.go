@@ -1,0 +1,315 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var testSpace = Space{Fingerprint: "sha256:abc", Profile: []byte(`{"resize": "nearest", "size": 160}`), Dim: 3}
+
+// sampleDB has three identities, one with two samples, enrolled out of order.
+func sampleDB(t testing.TB) *DB {
+	t.Helper()
+	db, err := New(testSpace)
+	require.NoError(t, err)
+	require.NoError(t, db.Enrol("danielle", []float32{1, 0, 0}))
+	require.NoError(t, db.Enrol("younes", []float32{0, 1, 0}))
+	require.NoError(t, db.Enrol("tian", []float32{0, 0, 1}))
+	require.NoError(t, db.Enrol("younes", []float32{0, 0.6, 0.8}))
+	return db
+}
+
+func requireSameDB(t *testing.T, want, got *DB) {
+	t.Helper()
+	require.Equal(t, want.Space(), got.Space())
+	require.Equal(t, want.Names(), got.Names())
+	require.Equal(t, want.Labelled(), got.Labelled())
+	require.Equal(t, want.owner, got.owner)
+	require.Equal(t, want.data, got.data)
+}
+
+func TestDBEdits(t *testing.T) {
+	db := sampleDB(t)
+	require.Equal(t, []string{"danielle", "younes", "tian"}, db.Names())
+	require.Equal(t, 3, db.Len())
+	require.Equal(t, 4, db.NumSamples())
+	s, err := db.Samples("younes")
+	require.NoError(t, err)
+	require.Equal(t, [][]float32{{0, 1, 0}, {0, 0.6, 0.8}}, s)
+
+	require.NoError(t, db.Rename("younes", "Younes B."))
+	require.Equal(t, []string{"danielle", "Younes B.", "tian"}, db.Names())
+	require.False(t, db.Has("younes"))
+
+	require.NoError(t, db.RemoveSample("Younes B.", 0))
+	s, err = db.Samples("Younes B.")
+	require.NoError(t, err)
+	require.Equal(t, [][]float32{{0, 0.6, 0.8}}, s)
+
+	require.NoError(t, db.Remove("danielle"))
+	require.Equal(t, []string{"Younes B.", "tian"}, db.Names())
+	m, err := WhoIsIt([]float32{0, 0, 1}, db, 0.7)
+	require.NoError(t, err)
+	require.Equal(t, "tian", m.Identity)
+	require.Equal(t, map[string][][]float32{"Younes B.": {{0, 0.6, 0.8}}, "tian": {{0, 0, 1}}}, db.Labelled())
+
+	// Enrolling again appends a new identity at the end.
+	require.NoError(t, db.Enrol("danielle", []float32{1, 0, 0}))
+	require.Equal(t, []string{"Younes B.", "tian", "danielle"}, db.Names())
+}
+
+func TestDBEditErrors(t *testing.T) {
+	db := sampleDB(t)
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"enrol wrong dim", db.Enrol("x", []float32{1, 2}), ErrModelMismatch},
+		{"enrol NaN", db.Enrol("x", []float32{1, 2, float32(math.NaN())}), ErrNonFinite},
+		{"enrol empty name", db.Enrol("", []float32{1, 2, 3}), ErrInvalidName},
+		{"enrol newline", db.Enrol("a\nb", []float32{1, 2, 3}), ErrInvalidName},
+		{"enrol bad UTF-8", db.Enrol("\xff", []float32{1, 2, 3}), ErrInvalidName},
+		{"enrol long name", db.Enrol(string(bytes.Repeat([]byte("a"), MaxNameLen+1)), []float32{1, 2, 3}), ErrInvalidName},
+		{"remove unknown", db.Remove("nobody"), ErrUnknownIdentity},
+		{"rename unknown", db.Rename("nobody", "x"), ErrUnknownIdentity},
+		{"rename onto existing", db.Rename("tian", "younes"), ErrDuplicateIdentity},
+		{"rename to invalid", db.Rename("tian", ""), ErrInvalidName},
+		{"remove sample unknown", db.RemoveSample("nobody", 0), ErrUnknownIdentity},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.ErrorIs(t, tt.err, tt.want)
+		})
+	}
+	require.Error(t, db.Enrol("x"), "no embeddings")
+	require.Error(t, db.RemoveSample("tian", 0), "last sample")
+	require.Error(t, db.RemoveSample("younes", 2), "out of range")
+	// A failed enrol of several embeddings adds none of them.
+	require.ErrorIs(t, db.Enrol("tian", []float32{1, 1, 1}, []float32{1}), ErrModelMismatch)
+	requireSameDB(t, sampleDB(t), db)
+}
+
+func TestSpace(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Space
+		want error
+	}{
+		{"no fingerprint", Space{Dim: 3}, ErrInvalidSpace},
+		{"zero dim", Space{Fingerprint: "m", Dim: 0}, ErrInvalidSpace},
+		{"huge dim", Space{Fingerprint: "m", Dim: MaxDim + 1}, ErrInvalidSpace},
+		{"profile not JSON", Space{Fingerprint: "m", Dim: 3, Profile: []byte("{")}, ErrInvalidSpace},
+		{"ok without profile", Space{Fingerprint: "m", Dim: 3}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.s)
+			if tt.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.want)
+			}
+		})
+	}
+	spaced := testSpace
+	spaced.Profile = []byte("{\n  \"resize\":\"nearest\",\"size\" : 160 }")
+	require.NoError(t, testSpace.Check(spaced), "whitespace does not matter")
+	for _, other := range []Space{
+		{Fingerprint: "sha256:def", Profile: testSpace.Profile, Dim: 3},
+		{Fingerprint: "sha256:abc", Profile: testSpace.Profile, Dim: 128},
+		{Fingerprint: "sha256:abc", Profile: []byte(`{"resize": "bilinear", "size": 160}`), Dim: 3},
+		{Fingerprint: "sha256:abc", Dim: 3},
+	} {
+		require.ErrorIs(t, testSpace.Check(other), ErrModelMismatch, "%+v", other)
+	}
+}
+
+func TestSaveOpenRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "faces.db")
+	db := sampleDB(t)
+	require.NoError(t, db.Save(path))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), "biometric data is private by default")
+
+	got, err := Open(path)
+	require.NoError(t, err)
+	requireSameDB(t, db, got)
+
+	// Edit and save over the file it came from, twice.
+	require.NoError(t, got.Enrol("andrew", []float32{0.6, 0.8, 0}))
+	require.NoError(t, got.Save(path))
+	require.NoError(t, got.Remove("tian"))
+	require.NoError(t, got.Save(path))
+	again, err := Open(path)
+	require.NoError(t, err)
+	requireSameDB(t, got, again)
+	require.Equal(t, []string{"danielle", "younes", "andrew"}, again.Names())
+
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary files left behind")
+}
+
+func TestSaveNeverOverwritesAnotherFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "faces.db")
+	require.NoError(t, os.WriteFile(path, []byte("precious, not a database"), 0o644))
+
+	// A new database may not replace an existing file.
+	db := sampleDB(t)
+	require.ErrorIs(t, db.Save(path), ErrConflict)
+
+	// A file that fails to load gives an error and no database to save.
+	_, err := OpenOrCreate(path, testSpace)
+	require.ErrorIs(t, err, ErrNotDatabase)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "precious, not a database", string(b))
+
+	// A database rewritten by someone else since it was loaded is not clobbered.
+	path2 := filepath.Join(dir, "shared.db")
+	require.NoError(t, sampleDB(t).Save(path2))
+	first, err := Open(path2)
+	require.NoError(t, err)
+	second, err := Open(path2)
+	require.NoError(t, err)
+	require.NoError(t, second.Enrol("kian", []float32{1, 1, 0}))
+	require.NoError(t, second.Save(path2))
+	require.NoError(t, first.Enrol("dan", []float32{1, 0, 1}))
+	require.ErrorIs(t, first.Save(path2), ErrConflict)
+	onDisk, err := Open(path2)
+	require.NoError(t, err)
+	require.True(t, onDisk.Has("kian"))
+}
+
+func TestOpenOrCreate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "faces.db")
+	db, err := OpenOrCreate(path, testSpace)
+	require.NoError(t, err)
+	require.Equal(t, 0, db.Len())
+	require.NoError(t, db.Enrol("kian", []float32{1, 0, 0}))
+	require.NoError(t, db.Save(path))
+
+	db, err = OpenOrCreate(path, testSpace)
+	require.NoError(t, err)
+	require.Equal(t, []string{"kian"}, db.Names())
+
+	other := testSpace
+	other.Fingerprint = "sha256:other-model"
+	_, err = OpenOrCreate(path, other)
+	require.ErrorIs(t, err, ErrModelMismatch)
+	other = testSpace
+	other.Dim = 128
+	_, err = OpenOrCreate(path, other)
+	require.ErrorIs(t, err, ErrModelMismatch)
+
+	_, err = Open(filepath.Join(dir, "missing.db"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = Open(dir)
+	require.ErrorIs(t, err, ErrNotDatabase)
+}
+
+// encode returns the file bytes of db.
+func encode(t testing.TB, db *DB) []byte {
+	var buf bytes.Buffer
+	n, err := db.WriteTo(&buf)
+	require.NoError(t, err)
+	require.Equal(t, int64(buf.Len()), n)
+	return buf.Bytes()
+}
+
+func decodeBytes(b []byte) (*DB, error) { return ReadDB(bytes.NewReader(b), int64(len(b))) }
+
+// withCRC recomputes the trailer, so a test can forge a well-checksummed bad file.
+func withCRC(b []byte) []byte {
+	b = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(b[len(b)-4:], crc32c(b[:len(b)-4]))
+	return b
+}
+
+func TestLoadDamagedFiles(t *testing.T) {
+	good := encode(t, sampleDB(t))
+	db, err := decodeBytes(good)
+	require.NoError(t, err)
+	requireSameDB(t, sampleDB(t), db)
+
+	// Every truncation is refused.
+	for n := range len(good) {
+		_, err := decodeBytes(good[:n])
+		require.Error(t, err, "truncated to %d bytes", n)
+		if n >= len(magic) {
+			require.ErrorIs(t, err, ErrCorrupt, "truncated to %d bytes", n)
+		}
+	}
+	// Every single flipped bit is refused.
+	for i := range len(good) * 8 {
+		b := bytes.Clone(good)
+		b[i/8] ^= 1 << (i % 8)
+		_, err := decodeBytes(b)
+		require.Error(t, err, "bit %d flipped", i)
+	}
+	// A trailing byte is refused, as is a reader shorter than its stated size.
+	_, err = decodeBytes(append(bytes.Clone(good), 0))
+	require.ErrorIs(t, err, ErrCorrupt)
+	_, err = ReadDB(bytes.NewReader(good[:len(good)-1]), int64(len(good)))
+	require.ErrorIs(t, err, ErrCorrupt)
+
+	hdr := len(magic)
+	put := func(off int, v uint32) []byte {
+		b := bytes.Clone(good)
+		binary.LittleEndian.PutUint32(b[off:], v)
+		return withCRC(b)
+	}
+	nan := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(nan[len(nan)-8:], math.Float32bits(float32(math.NaN())))
+	owner := len(good) - 4 - 4*4*3 - 4*4 // first owner entry
+	tests := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"other magic", append([]byte("GIF89a.."), good[8:]...), ErrNotDatabase},
+		{"version 2", func() []byte { b := bytes.Clone(good); b[hdr] = 2; return withCRC(b) }(), ErrUnsupportedVersion},
+		{"flags", func() []byte { b := bytes.Clone(good); b[hdr+2] = 1; return withCRC(b) }(), ErrCorrupt},
+		{"dim 0", put(12, 0), ErrCorrupt},
+		{"huge identity count", put(16, math.MaxUint32), ErrCorrupt},
+		{"huge fingerprint", put(28, math.MaxUint32), ErrCorrupt},
+		{"NaN sample", withCRC(nan), ErrCorrupt},
+		{"owner out of range", put(owner, 7), ErrCorrupt},
+		{"identity without samples", put(owner+8, 0), ErrCorrupt}, // tian's only row
+		{"empty", nil, ErrNotDatabase},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeBytes(tt.b)
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+}
+
+func TestOpenCorruptFileIsLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "faces.db")
+	b := encode(t, sampleDB(t))
+	b[len(b)/2] ^= 0x40
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.Contains(t, err.Error(), path)
+	_, err = OpenOrCreate(path, testSpace)
+	require.ErrorIs(t, err, ErrCorrupt)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, b, after)
+}
