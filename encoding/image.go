@@ -1,0 +1,89 @@
+package encoding
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+)
+
+// PillowMaxImagePixels is Pillow's Image.MAX_IMAGE_PIXELS. Pillow warns above it and raises
+// DecompressionBombError above twice it.
+const PillowMaxImagePixels = 89_478_485
+
+// DefaultMaxPixels is the largest image Decode accepts when DecodeOptions.MaxPixels is 0: the
+// point where Pillow raises DecompressionBombError (2 * PillowMaxImagePixels).
+const DefaultMaxPixels = 2 * PillowMaxImagePixels
+
+// Image is an 8-bit RGB image: Pix holds Height rows of Width pixels, 3 bytes (R, G, B) each,
+// with no padding. It is what np.array(load_img(...)) holds in Python.
+type Image struct {
+	Width, Height int
+	Pix           []uint8
+}
+
+// DecodeOptions tunes Decode.
+type DecodeOptions struct {
+	// MaxPixels rejects, before any pixel is decoded, an image whose header announces more
+	// than MaxPixels pixels (Pillow counts max(1, w) * max(1, h)). 0 means DefaultMaxPixels,
+	// a negative value disables the check.
+	MaxPixels int64
+}
+
+// Decode decodes a JPEG, PNG, GIF (first frame) or BMP file held in data into RGB exactly as
+// PIL.Image.open(...).convert("RGB") does with Pillow 11: the format is found from the magic
+// bytes, EXIF orientation is not applied, alpha is dropped without compositing, palettes,
+// 16-bit samples and CMYK follow Pillow's conversion rules.
+func Decode(data []byte, opts DecodeOptions) (*Image, error) {
+	switch {
+	case len(data) == 0:
+		return nil, fmt.Errorf("%w: empty file", ErrUnsupportedFormat)
+	case len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF:
+		return decodeJPEG(data, opts)
+	case bytes.HasPrefix(data, pngSignature):
+		return decodePNG(data, opts)
+	case bytes.HasPrefix(data, []byte("GIF87a")) || bytes.HasPrefix(data, []byte("GIF89a")):
+		return decodeGIF(data, opts)
+	case bytes.HasPrefix(data, []byte("BM")):
+		return decodeBMP(data, opts)
+	}
+	return nil, fmt.Errorf("%w: not a JPEG, PNG, GIF or BMP file", ErrUnsupportedFormat)
+}
+
+// DecodeFile reads and decodes the file at path; errors name the file.
+func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	img, err := Decode(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// checkPixels applies Pillow's order of checks once a header is parsed: a zero or negative
+// dimension is "not identified", then the decompression-bomb limit.
+func checkPixels(width, height int, opts DecodeOptions) error {
+	if width <= 0 || height <= 0 {
+		return fmt.Errorf("%w: image size %dx%d", ErrInvalidImage, width, height)
+	}
+	limit := opts.MaxPixels
+	if limit == 0 {
+		limit = DefaultMaxPixels
+	}
+	pixels := int64(width) * int64(height)
+	if limit > 0 && pixels > limit {
+		return fmt.Errorf("%w: %dx%d is %d pixels, limit %d", ErrDecompressionBomb, width, height, pixels, limit)
+	}
+	// Without a limit the buffers must still be addressable.
+	if pixels > math.MaxInt/4 {
+		return fmt.Errorf("%w: %dx%d cannot be allocated", ErrDecompressionBomb, width, height)
+	}
+	return nil
+}
+
+func newImage(width, height int) *Image {
+	return &Image{Width: width, Height: height, Pix: make([]uint8, 3*width*height)}
+}

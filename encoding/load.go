@@ -1,0 +1,87 @@
+package encoding
+
+import (
+	"fmt"
+	"image"
+	"os"
+)
+
+// LoadOptions are the arguments of keras.utils.load_img(path, color_mode="rgb",
+// target_size=(Height, Width), interpolation, keep_aspect_ratio), plus the decoder's pixel
+// limit.
+type LoadOptions struct {
+	// Height and Width are target_size; both 0 keeps the decoded size.
+	Height, Width int
+	// Interpolation is the filter used when the size changes; the zero value is Nearest, as
+	// in Keras.
+	Interpolation Interpolation
+	// KeepAspectRatio crops the largest centred box with the target's aspect ratio before
+	// resizing, as Keras does.
+	KeepAspectRatio bool
+	// MaxPixels is DecodeOptions.MaxPixels.
+	MaxPixels int64
+}
+
+// LoadImg reads the image file at path and returns what keras.utils.load_img(path,
+// target_size=(opts.Height, opts.Width), interpolation=..., keep_aspect_ratio=...) returns as
+// an RGB array, byte for byte. Errors name the file.
+func LoadImg(path string, opts LoadOptions) (*Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	img, err := Load(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// Load is LoadImg for an image already in memory.
+func Load(data []byte, opts LoadOptions) (*Image, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	img, err := Decode(data, DecodeOptions{MaxPixels: opts.MaxPixels})
+	if err != nil {
+		return nil, err
+	}
+	return img.ResizeKeras(opts)
+}
+
+func (o LoadOptions) validate() error {
+	if o.Height < 0 || o.Width < 0 || (o.Height == 0) != (o.Width == 0) {
+		return fmt.Errorf("%w: target size %dx%d (height x width, both positive or both 0)", ErrInvalidOptions, o.Height, o.Width)
+	}
+	if o.Interpolation < Nearest || o.Interpolation > Lanczos {
+		return fmt.Errorf("%w: unknown interpolation %d", ErrInvalidOptions, int(o.Interpolation))
+	}
+	return nil
+}
+
+// ResizeKeras applies the resize step of load_img to a decoded image: nothing when the size
+// already matches (or no target is set), otherwise Image.resize with the filter and, with
+// KeepAspectRatio, Keras' centred crop box.
+func (img *Image) ResizeKeras(opts LoadOptions) (*Image, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Width == 0 || (img.Width == opts.Width && img.Height == opts.Height) {
+		return img, nil
+	}
+	var box image.Rectangle
+	if opts.KeepAspectRatio {
+		box = KerasCropBox(img.Width, img.Height, opts.Width, opts.Height)
+	}
+	return img.Resize(opts.Width, opts.Height, opts.Interpolation, box)
+}
+
+// KerasCropBox is load_img's keep_aspect_ratio box: the largest region of the target's
+// aspect ratio, centred, with Keras' integer arithmetic.
+func KerasCropBox(width, height, targetWidth, targetHeight int) image.Rectangle {
+	cropH := min(height, (width*targetHeight)/targetWidth)
+	cropW := min(width, (height*targetWidth)/targetHeight)
+	y0 := (height - cropH) / 2
+	x0 := (width - cropW) / 2
+	return image.Rect(x0, y0, x0+cropW, y0+cropH)
+}
