@@ -34,7 +34,7 @@ export FACENET_MODELS := $(MODELS)
 
 STAMP := $(ROOT)/build/stamps
 
-.PHONY: setup build models golden test test-go test-py vet env demo clean fmt
+.PHONY: setup build models golden test test-go test-py vet env demo clean fmt crosscheck-faceapi
 
 ## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
 setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node
@@ -85,7 +85,7 @@ build: setup
 ##   make models WEIGHTS=path/to/model.h5 exports the notebook's real weights instead of seeded ones.
 models: $(MODELS)/testmodels/.done $(MODELS)/facenet-notebook/.done $(MODELS)/dlib-resnet-v1/.done
 
-$(MODELS)/testmodels/.done: scripts/make_test_models.py $(VENV)/.installed
+$(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/savedmodel_export.py $(VENV)/.installed
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
 	@touch $@
 
@@ -95,7 +95,7 @@ $(FACENET_WEIGHTS_STAMP): FORCE
 	@mkdir -p $(MODELS)
 	@echo '$(abspath $(WEIGHTS))' | cmp -s - $@ || echo '$(abspath $(WEIGHTS))' > $@
 
-$(MODELS)/facenet-notebook/.done: scripts/export_facenet.py $(VENV)/.installed $(FACENET_WEIGHTS_STAMP)
+$(MODELS)/facenet-notebook/.done: scripts/export_facenet.py scripts/savedmodel_export.py $(VENV)/.installed $(FACENET_WEIGHTS_STAMP)
 	$(PY) scripts/export_facenet.py --model-json $(SHARED)/notebook/keras-facenet-h5/model.json \
 	  --out $(MODELS)/facenet-notebook $(if $(WEIGHTS),--weights $(abspath $(WEIGHTS)))
 	@touch $@
@@ -105,15 +105,23 @@ FACEAPI := $(ROOT)/build/node/node_modules/@vladmandic/face-api
 $(STAMP)/node: scripts/faceapi/package.json scripts/faceapi/package-lock.json
 	@mkdir -p $(ROOT)/build/node $(STAMP)
 	cp scripts/faceapi/package.json scripts/faceapi/package-lock.json $(ROOT)/build/node/
-	cd $(ROOT)/build/node && npm ci --no-audit --no-fund --loglevel=error
+	cd $(ROOT)/build/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(MODELS)/dlib-resnet-v1/.done: scripts/convert_faceapi.py $(VENV)/.installed $(STAMP)/node
+$(MODELS)/dlib-resnet-v1/.done: scripts/convert_faceapi.py scripts/savedmodel_export.py $(VENV)/.installed $(STAMP)/node
 	$(PY) scripts/convert_faceapi.py --package $(FACEAPI) --out $(MODELS)/dlib-resnet-v1
 	@touch $@
 
 .PHONY: FORCE
 FORCE:
+
+FACEAPI_IMAGES = $(sort $(wildcard $(SHARED)/notebook/images/*)) $(sort $(wildcard testdata/faceapi/crops/*.png))
+
+## crosscheck-faceapi: face-api.js (Node, pure-JS tfjs) vs the converted SavedModel and vs the Go CLI, within 1e-4.
+crosscheck-faceapi: build models
+	./bin/facenet embed --model $(MODELS)/dlib-resnet-v1 --json --raw $(FACEAPI_IMAGES) > build/faceapi-go.jsonl
+	$(PY) scripts/crosscheck_faceapi.py --package $(FACEAPI) --model $(MODELS)/dlib-resnet-v1 \
+	  --images $(FACEAPI_IMAGES) --go-json build/faceapi-go.jsonl --identify
 
 ## golden: regenerate every golden file under testdata/ from the Python reference.
 golden: models
@@ -121,6 +129,8 @@ golden: models
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-notebook --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
+	$(PY) scripts/crosscheck_faceapi.py --package $(FACEAPI) --model $(MODELS)/dlib-resnet-v1 \
+	  --images $(FACEAPI_IMAGES) --golden-out testdata/faceapi/golden_faceapi.jsonl
 
 ## vet: go vet and gofmt over the whole module.
 vet: setup
@@ -129,13 +139,13 @@ vet: setup
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## test: everything, from nothing: setup, models, vet, Go tests (cgo and pure-Go builds), Python tests.
-test: setup models vet test-go test-py
+test: setup models vet test-go test-py crosscheck-faceapi
 
 test-go: setup models
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./savedmodel/...
 
-test-py: $(VENV)/.installed
+test-py: $(VENV)/.installed $(STAMP)/node
 	$(PY) -m pytest -q scripts/tests
 
 ## demo: load a real model, show its signature and run it.

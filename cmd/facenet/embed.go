@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/facenet-go/facenet/encoding"
+)
+
+func init() {
+	register(command{
+		name:    "embed",
+		summary: "print the embedding of each image (img_to_encoding)",
+		run:     runEmbed,
+	})
+}
+
+func runEmbed(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("embed", "--model DIR [--json] [--raw] [--batch N] IMAGE...", stderr)
+	model := fs.String("model", "", "SavedModel directory (required)")
+	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
+	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
+	batch := fs.Int("batch", 32, "images per model call")
+	images, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *model == "" {
+		return usageError("--model is required")
+	}
+	if len(images) == 0 {
+		return usageError("no images given")
+	}
+	if *batch <= 0 {
+		return usageError("--batch must be positive, got %d", *batch)
+	}
+	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	if err != nil {
+		return err
+	}
+	defer closeModel()
+	encode := enc.Encode
+	if *raw {
+		encode = enc.EncodeRaw
+	}
+	embs, err := encode(context.Background(), images...)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	for i, e := range embs {
+		if *asJSON {
+			line, err := json.Marshal(struct {
+				Image     string    `json:"image"`
+				Embedding []float32 `json:"embedding"`
+			}{images[i], e})
+			if err != nil {
+				return err
+			}
+			w.Write(line)
+			w.WriteByte('\n')
+			continue
+		}
+		fmt.Fprintf(w, "%s:", images[i])
+		for _, v := range e {
+			w.WriteByte(' ')
+			w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+		w.WriteByte('\n')
+	}
+	return w.Flush()
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/testenv"
+)
+
+// notebookGolden is what scripts/golden_embeddings.py writes: the notebook's own Python functions run on
+// the exported FaceNet SavedModel.
+type notebookGolden struct {
+	Fingerprint   string            `json:"fingerprint"`
+	DatabaseOrder []string          `json:"database_order"`
+	DatabaseFiles map[string]string `json:"database_files"`
+	Images        map[string]struct {
+		Raw       []float64 `json:"raw"`
+		Embedding []float64 `json:"embedding"`
+	} `json:"images"`
+	Verify []struct {
+		Image    string  `json:"image"`
+		Identity string  `json:"identity"`
+		Distance float64 `json:"distance"`
+		DoorOpen bool    `json:"door_open"`
+		Message  string  `json:"message"`
+	} `json:"verify"`
+	WhoIsIt []struct {
+		Image    string  `json:"image"`
+		Distance float64 `json:"distance"`
+		Identity string  `json:"identity"`
+		Message  string  `json:"message"`
+	} `json:"who_is_it"`
+	Distances map[string]map[string]float64 `json:"distances"`
+}
+
+const parityTolerance = 1e-5
+
+func absTol([]float64) float64 { return parityTolerance }
+
+func relTol(want []float64) float64 {
+	var s float64
+	for _, v := range want {
+		s += v * v
+	}
+	return parityTolerance * math.Max(1, math.Sqrt(s))
+}
+
+func loadNotebookGolden(t *testing.T) notebookGolden {
+	t.Helper()
+	raw, err := os.ReadFile(testenv.Testdata(t, "facenet/golden_notebook.json"))
+	require.NoError(t, err, "regenerate with `make golden`")
+	var g notebookGolden
+	require.NoError(t, json.Unmarshal(raw, &g))
+	require.Len(t, g.Images, 18)
+	return g
+}
+
+// facenetModel returns the exported notebook model and fails unless the golden file was made from the
+// very same weights: comparing against another model's numbers would prove nothing.
+func facenetModel(t *testing.T, g notebookGolden) string {
+	t.Helper()
+	dir := testenv.Model(t, "facenet-notebook")
+	prof, found, err := encoding.LoadProfile(dir)
+	require.NoError(t, err)
+	require.True(t, found, "facenet-notebook has no profile")
+	fp, err := encoding.Fingerprint(dir)
+	require.NoError(t, err)
+	require.Equal(t, prof.Fingerprint, fp, "profile fingerprint differs from the variables on disk")
+	require.Equal(t, g.Fingerprint, fp, "golden file made from other weights: run `make golden`")
+	return dir
+}
+
+func cli(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+type embedLine struct {
+	Image     string    `json:"image"`
+	Embedding []float32 `json:"embedding"`
+}
+
+func parseEmbedJSON(t *testing.T, out string) map[string][]float32 {
+	t.Helper()
+	got := map[string][]float32{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var l embedLine
+		require.NoError(t, json.Unmarshal([]byte(line), &l), line)
+		got[filepath.Base(l.Image)] = l.Embedding
+	}
+	return got
+}
+
+func maxDiff(want []float64, got []float32) float64 {
+	if len(want) != len(got) {
+		return math.Inf(1)
+	}
+	worst := 0.0
+	for i := range want {
+		worst = math.Max(worst, math.Abs(want[i]-float64(got[i])))
+	}
+	return worst
+}
+
+func notebookImagePaths(t *testing.T, g notebookGolden) []string {
+	t.Helper()
+	names := make([]string, 0, len(g.Images))
+	for n := range g.Images {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = filepath.Join(testenv.Testdata(t, "images"), n)
+	}
+	return paths
+}
+
+// TestEmbedMatchesPythonNotebook is the heart of the project: `facenet embed --json` on every notebook
+// image equals the notebook's img_to_encoding in Python, on the same SavedModel, within 1e-5.
+func TestEmbedMatchesPythonNotebook(t *testing.T) {
+	g := loadNotebookGolden(t)
+	dir := facenetModel(t, g)
+	paths := notebookImagePaths(t, g)
+	// Raw outputs have norms around 15, so their bound is 1e-5 relative to the vector's norm: the same
+	// float32 rounding that gives 1e-6 on the unit-length embedding.
+	for _, mode := range []struct {
+		name string
+		args []string
+		want func(name string) []float64
+		tol  func(want []float64) float64
+	}{
+		{"normalized", nil, func(n string) []float64 { return g.Images[n].Embedding }, absTol},
+		{"raw", []string{"--raw"}, func(n string) []float64 { return g.Images[n].Raw }, relTol},
+		{"batch of 4", []string{"--batch", "4"}, func(n string) []float64 { return g.Images[n].Embedding }, absTol},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			args := append([]string{"embed", "--model", dir, "--json"}, mode.args...)
+			out, stderr, code := cli(t, append(args, paths...)...)
+			require.Equal(t, 0, code, stderr)
+			got := parseEmbedJSON(t, out)
+			require.Len(t, got, len(g.Images))
+			worst := 0.0
+			for name := range g.Images {
+				d := maxDiff(mode.want(name), got[name])
+				require.LessOrEqual(t, d, mode.tol(mode.want(name)), name)
+				worst = math.Max(worst, d)
+			}
+			t.Logf("max |embedding diff| over %d images: %.3g", len(got), worst)
+		})
+	}
+}

@@ -1,0 +1,205 @@
+package encoding
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ProfileFile is where the export scripts write a model's preprocessing profile, relative to the
+// SavedModel directory. assets.extra/ is the SavedModel convention for files TensorFlow itself ignores.
+const ProfileFile = "assets.extra/facenet.json"
+
+// ProfileFormat is the format tag of the profile files this package reads.
+const ProfileFormat = "facenet-profile/v1"
+
+// ErrProfile means a profile file exists but cannot be used.
+var ErrProfile = errors.New("encoding: invalid model profile")
+
+// Profile says how a model wants its images and what its outputs mean: everything the notebook hard
+// codes (160x160, nearest, /255 rounded to 12 decimals, L2-normalize, threshold 0.7), per model.
+type Profile struct {
+	Format      string           `json:"format"`
+	Name        string           `json:"name"`
+	Description string           `json:"description,omitempty"`
+	Weights     string           `json:"weights,omitempty"`
+	Signature   SignatureProfile `json:"signature"`
+	Input       InputProfile     `json:"input"`
+	Output      OutputProfile    `json:"output"`
+	Distance    DistanceProfile  `json:"distance"`
+	// Fingerprint identifies the weights (see Fingerprint); embeddings from different fingerprints live
+	// in different spaces and must not be compared.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// SignatureProfile names the SavedModel tag set, signature and tensor keys to bind.
+type SignatureProfile struct {
+	TagSet       []string `json:"tag_set"`
+	SignatureDef string   `json:"signature_def"`
+	Input        string   `json:"input"`
+	Output       string   `json:"output"`
+}
+
+// InputProfile is the preprocessing: load_img's size and interpolation, then the pixel arithmetic.
+type InputProfile struct {
+	Height          int    `json:"height"`
+	Width           int    `json:"width"`
+	Channels        int    `json:"channels"`
+	Layout          string `json:"layout"`      // "NHWC" or "NCHW"
+	ColorOrder      string `json:"color_order"` // "RGB" or "BGR"
+	Interpolation   string `json:"interpolation"`
+	KeepAspectRatio bool   `json:"keep_aspect_ratio"`
+	// DivideBy and RoundDecimals: model input = float32(round(float64(v) / DivideBy, RoundDecimals)).
+	// A nil RoundDecimals means no rounding.
+	DivideBy      float64 `json:"divide_by"`
+	RoundDecimals *int    `json:"round_decimals"`
+}
+
+// OutputProfile describes the embedding the model returns.
+type OutputProfile struct {
+	Dim         int  `json:"dim"`
+	L2Normalize bool `json:"l2_normalize"`
+}
+
+// DistanceProfile is how two embeddings are compared: accept when distance < Threshold.
+type DistanceProfile struct {
+	Metric    string  `json:"metric"`
+	Threshold float64 `json:"threshold"`
+}
+
+// NotebookProfile returns the notebook's preprocessing and decision rule, used for a model without a
+// profile file.
+func NotebookProfile() Profile {
+	twelve := 12
+	return Profile{
+		Format:      ProfileFormat,
+		Name:        "facenet",
+		Description: "defaults of the Keras face-recognition notebook",
+		Signature:   SignatureProfile{TagSet: []string{"serve"}, SignatureDef: "serving_default"},
+		Input: InputProfile{
+			Height: 160, Width: 160, Channels: 3, Layout: "NHWC", ColorOrder: "RGB",
+			Interpolation: "nearest", DivideBy: 255.0, RoundDecimals: &twelve,
+		},
+		Output:   OutputProfile{Dim: 128, L2Normalize: true},
+		Distance: DistanceProfile{Metric: "euclidean", Threshold: 0.7},
+	}
+}
+
+// LoadProfile reads dir's profile file. A model without one gets NotebookProfile with found false and
+// a fingerprint computed from its variables, so any FaceNet-style SavedModel works.
+func LoadProfile(dir string) (p Profile, found bool, err error) {
+	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ProfileFile)))
+	if errors.Is(err, fs.ErrNotExist) {
+		p = NotebookProfile()
+		if p.Fingerprint, err = Fingerprint(dir); err != nil {
+			return Profile{}, false, err
+		}
+		return p, false, nil
+	}
+	if err != nil {
+		return Profile{}, false, fmt.Errorf("profile of %s: %w", dir, err)
+	}
+	p, err = ParseProfile(raw)
+	if err != nil {
+		return Profile{}, true, fmt.Errorf("profile %s: %w", filepath.Join(dir, ProfileFile), err)
+	}
+	return p, true, nil
+}
+
+// ParseProfile decodes and validates a profile file's JSON.
+func ParseProfile(raw []byte) (Profile, error) {
+	var p Profile
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if err := dec.Decode(&p); err != nil {
+		return Profile{}, fmt.Errorf("%w: %v", ErrProfile, err)
+	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// Validate checks that the profile can drive preprocessing and decisions.
+func (p Profile) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrProfile, fmt.Sprintf(format, args...))
+	}
+	in := p.Input
+	switch {
+	case p.Format != ProfileFormat:
+		return bad("format %q, want %q", p.Format, ProfileFormat)
+	case in.Height <= 0 || in.Width <= 0:
+		return bad("input size %dx%d", in.Height, in.Width)
+	case in.Channels != 3:
+		return bad("input channels %d (only 3-channel colour models are supported)", in.Channels)
+	case in.Layout != "NHWC" && in.Layout != "NCHW":
+		return bad("input layout %q (want NHWC or NCHW)", in.Layout)
+	case in.ColorOrder != "RGB" && in.ColorOrder != "BGR":
+		return bad("input color_order %q (want RGB or BGR)", in.ColorOrder)
+	case !(in.DivideBy > 0):
+		return bad("input divide_by %v (want > 0)", in.DivideBy)
+	case in.RoundDecimals != nil && (*in.RoundDecimals < 0 || *in.RoundDecimals > 15):
+		return bad("input round_decimals %d (want 0..15 or null)", *in.RoundDecimals)
+	case p.Output.Dim < 0:
+		return bad("output dim %d", p.Output.Dim)
+	case p.Distance.Metric != "euclidean":
+		return bad("distance metric %q (only euclidean)", p.Distance.Metric)
+	case !(p.Distance.Threshold > 0):
+		return bad("distance threshold %v (want > 0)", p.Distance.Threshold)
+	}
+	if _, err := ParseInterpolation(in.Interpolation); err != nil {
+		return bad("%v", err)
+	}
+	return nil
+}
+
+// Fingerprint identifies a SavedModel's weights: sha256 over every file under dir/variables, sorted by
+// its slash path relative to dir, of path + "\n" + hex(sha256(file)) + "\n". The export scripts write the
+// same value into the profile. Only the weights count, so re-exporting the same weights keeps it.
+func Fingerprint(dir string) (string, error) {
+	root := filepath.Join(dir, "variables")
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return "", fmt.Errorf("fingerprint %s: no files under variables/", dir)
+	}
+	sort.Strings(files)
+	total := sha256.New()
+	for _, rel := range files {
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		fmt.Fprintf(total, "%s\n%s\n", rel, hex.EncodeToString(h.Sum(nil)))
+	}
+	return "sha256:" + hex.EncodeToString(total.Sum(nil)), nil
+}
