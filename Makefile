@@ -152,6 +152,9 @@ test-py: $(VENV)/.installed $(STAMP)/node
 demo: build models
 	./bin/facenet inspect $(MODELS)/testmodels/keras_dense
 
+# Targets owned by their own files: make bench (mk/bench.mk), make fuzz / make reliability (mk/reliability.mk).
+-include mk/*.mk
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
