@@ -8,6 +8,8 @@ The tables are committed; rerun this only to regenerate them (the output is dete
 float32_repr.json  str() of numpy float32 scalars, as the notebook prints distances
 distances.json     np.linalg.norm(a - b), squared distance, cosine, per-row normalization
 triplet.json       the notebook's triplet_loss computed with numpy
+calibration.json   facenet's calculate_roc (David Sandberg, src/facenet.py), run literally over a
+                   threshold grid on synthetic distances with the Go package's fold assignment
 """
 import argparse
 import json
@@ -97,6 +99,54 @@ def triplet_table(rng):
     return rows
 
 
+def calculate_accuracy(threshold, dist, actual_issame):
+    # As facenet.calculate_accuracy: accept when dist < threshold.
+    predict_issame = np.less(dist, threshold)
+    tp = np.sum(np.logical_and(predict_issame, actual_issame))
+    fp = np.sum(np.logical_and(predict_issame, np.logical_not(actual_issame)))
+    tn = np.sum(np.logical_and(np.logical_not(predict_issame), np.logical_not(actual_issame)))
+    fn = np.sum(np.logical_and(np.logical_not(predict_issame), actual_issame))
+    tpr = 0 if (tp + fn == 0) else float(tp) / float(tp + fn)
+    fpr = 0 if (fp + tn == 0) else float(fp) / float(fp + tn)
+    acc = float(tp + tn) / dist.size
+    return tpr, fpr, acc
+
+
+def calibration_table(rng):
+    rows = []
+    for n_gen, n_imp, folds in ((200, 600, 10), (57, 91, 5)):
+        gen = np.abs(rng.normal(0.6, 0.15, n_gen))
+        imp = np.abs(rng.normal(1.15, 0.15, n_imp))
+        dist = np.concatenate([gen, imp])
+        same = np.concatenate([np.ones(n_gen, bool), np.zeros(n_imp, bool)])
+        # The Go package's stratified folds: pair i of each class goes to fold i % folds.
+        fold = np.concatenate([np.arange(n_gen) % folds, np.arange(n_imp) % folds])
+        thresholds = np.arange(0, 4, 0.001)
+        tprs = np.zeros((folds, len(thresholds)))
+        fprs = np.zeros((folds, len(thresholds)))
+        best, acc = [], []
+        for f in range(folds):  # calculate_roc's loop, with these folds
+            train, test = fold != f, fold == f
+            acc_train = np.zeros(len(thresholds))
+            for i, t in enumerate(thresholds):
+                _, _, acc_train[i] = calculate_accuracy(t, dist[train], same[train])
+            b = int(np.argmax(acc_train))
+            for i, t in enumerate(thresholds):
+                tprs[f, i], fprs[f, i], _ = calculate_accuracy(t, dist[test], same[test])
+            _, _, a = calculate_accuracy(thresholds[b], dist[test], same[test])
+            best.append(float(thresholds[b]))
+            acc.append(a)
+        tpr, fpr = np.mean(tprs, 0), np.mean(fprs, 0)
+        rows.append({
+            "genuine": [float(x) for x in gen], "impostor": [float(x) for x in imp], "folds": folds,
+            "fold_thresholds": best, "fold_accuracies": acc,
+            "accuracy_mean": float(np.mean(acc)), "accuracy_std": float(np.std(acc)),
+            "tpr": [float(x) for x in tpr], "fpr": [float(x) for x in fpr],
+            "auc": float(np.sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2)),
+        })
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory to write the JSON tables to")
@@ -106,7 +156,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     header = {"generator": "testdata/verify/make_golden.py --seed %d" % args.seed, "numpy": np.__version__}
     for name, fn in (("float32_repr.json", repr_table), ("distances.json", distance_table),
-                     ("triplet.json", triplet_table)):
+                     ("triplet.json", triplet_table), ("calibration.json", calibration_table)):
         with open(os.path.join(args.out, name), "w") as f:
             json.dump(dict(header, rows=fn(rng)), f, sort_keys=True, indent=0)
             f.write("\n")
