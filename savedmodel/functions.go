@@ -2,6 +2,7 @@ package savedmodel
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/wamuir/graft/tensorflow/core/framework/function_go_proto"
@@ -58,6 +59,31 @@ const (
 	KindTypeSpec                    // Str is the TypeSpec class name (RaggedTensorSpec, ...)
 	KindTensor                      // a constant tensor or numpy array; its value is not decoded
 )
+
+var kindNames = [...]string{"none", "bool", "int", "float", "string", "tensor_spec", "dtype", "shape",
+	"list", "tuple", "dict", "named_tuple", "type_spec", "tensor"}
+
+// String names the kind as JSON reports show it ("tensor_spec").
+func (k ValueKind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("ValueKind(%d)", int(k))
+}
+
+// MarshalText makes JSON show the kind's name rather than a number.
+func (k ValueKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads the names MarshalText writes.
+func (k *ValueKind) UnmarshalText(text []byte) error {
+	for i, name := range kindNames {
+		if name == string(text) {
+			*k = ValueKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown value kind %q", text)
+}
 
 // Value is a decoded StructuredValue: one Python value in a function's signature.
 type Value struct {

@@ -82,7 +82,7 @@ type MetaGraph struct {
 	Signatures []Signature `json:"signatures"` // sorted by Key, as saved_model_cli prints them
 	// Ops is the sorted set of op types the graph uses, following calls into the function library
 	// the way saved_model_cli --all does (tensorflow.python.framework.meta_graph.ops_used_by_graph_def).
-	Ops                  []string `json:"ops"`
+	Ops                  []string `json:"ops,omitempty"`
 	TensorFlowVersion    string   `json:"tensorflow_version"`     // meta_info_def.tensorflow_version
 	TensorFlowGitVersion string   `json:"tensorflow_git_version"` // meta_info_def.tensorflow_git_version
 	// HasObjectGraph tells a TF2 SavedModel (tf.saved_model.save, Keras export) from a TF1 one.

@@ -390,3 +390,22 @@ func TestDataTypeNames(t *testing.T) {
 	require.Equal(t, savedmodel.DTFloat, back.DType)
 	require.Error(t, json.Unmarshal([]byte(`{"dtype":"DT_NOPE"}`), &back))
 }
+
+// TestFunctionsJSON: the functions of a model survive a JSON round trip with readable kinds.
+func TestFunctionsJSON(t *testing.T) {
+	m, err := savedmodel.Read(fixture("tf_functions"))
+	require.NoError(t, err)
+	b, err := json.Marshal(m.MetaGraphs[0].Functions)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"kind":"tensor_spec"`)
+	var back []savedmodel.Function
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Len(t, back, len(m.MetaGraphs[0].Functions))
+	for i, f := range back {
+		require.Equal(t, m.MetaGraphs[0].Functions[i].Name, f.Name)
+		require.Len(t, f.Concrete, len(m.MetaGraphs[0].Functions[i].Concrete))
+	}
+	var k savedmodel.ValueKind
+	require.Error(t, k.UnmarshalText([]byte("nope")))
+	require.Equal(t, "ValueKind(99)", savedmodel.ValueKind(99).String())
+}
