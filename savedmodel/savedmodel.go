@@ -149,7 +149,7 @@ func (m *Model) TagSets() [][]string {
 }
 
 // MetaGraph returns the MetaGraph whose tag set equals the given tags as a set (order and repeats
-// do not matter; empty tags are ignored, as saved_model_cli ignores them). With no tags it looks for
+// do not matter; empty requested tags are ignored, as saved_model_cli ignores them). With no tags it looks for
 // {"serve"}; use MetaGraphForTags(nil) for the empty tag set. The error wraps ErrTagSetNotFound and
 // lists the tag sets that exist.
 func (m *Model) MetaGraph(tags ...string) (*MetaGraph, error) {
@@ -162,9 +162,16 @@ func (m *Model) MetaGraph(tags ...string) (*MetaGraph, error) {
 // MetaGraphForTags is MetaGraph without the default: an empty tags selects the MetaGraph saved
 // with no tags at all.
 func (m *Model) MetaGraphForTags(tags []string) (*MetaGraph, error) {
-	want := tagSet(tags)
+	want := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t != "" {
+			want = append(want, t)
+		}
+	}
+	want = sortedSet(want)
 	for i := range m.MetaGraphs {
-		if slices.Equal(tagSet(m.MetaGraphs[i].Tags), want) {
+		// Stored tags are compared as stored, "" included, as saved_model_utils does.
+		if slices.Equal(sortedSet(slices.Clone(m.MetaGraphs[i].Tags)), want) {
 			return &m.MetaGraphs[i], nil
 		}
 	}
@@ -175,16 +182,10 @@ func (m *Model) MetaGraphForTags(tags []string) (*MetaGraph, error) {
 	return nil, fmt.Errorf("%w: %q; available tag sets: %s", ErrTagSetNotFound, strings.Join(want, ","), orNone(avail))
 }
 
-// tagSet is tags as a sorted set without empty strings.
-func tagSet(tags []string) []string {
-	set := make([]string, 0, len(tags))
-	for _, t := range tags {
-		if t != "" {
-			set = append(set, t)
-		}
-	}
-	slices.Sort(set)
-	return slices.Compact(set)
+// sortedSet sorts tags in place and drops repeats.
+func sortedSet(tags []string) []string {
+	slices.Sort(tags)
+	return slices.Compact(tags)
 }
 
 func orNone(items []string) string {

@@ -172,6 +172,17 @@ func TestMetaGraphTagSets(t *testing.T) {
 	mg, err := empty.MetaGraphForTags(nil)
 	require.NoError(t, err, "MetaGraphForTags(nil) is the empty tag set, without the serve default")
 	require.Empty(t, mg.Tags)
+
+	// A stored "" tag is part of the stored set (saved_model_utils compares set(tags)), while a
+	// requested "" is dropped: such a MetaGraph cannot be selected, in Python or here.
+	data, err := proto.Marshal(&pb.SavedModel{MetaGraphs: []*pb.MetaGraphDef{{MetaInfoDef: &pb.MetaGraphDef_MetaInfoDef{Tags: []string{"serve", ""}}}}})
+	require.NoError(t, err)
+	odd, err := savedmodel.Parse(data)
+	require.NoError(t, err)
+	_, err = odd.MetaGraph("serve")
+	require.ErrorIs(t, err, savedmodel.ErrTagSetNotFound)
+	_, err = odd.MetaGraph("serve", "")
+	require.ErrorIs(t, err, savedmodel.ErrTagSetNotFound)
 }
 
 func TestReadErrors(t *testing.T) {
