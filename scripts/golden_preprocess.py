@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import sys
@@ -508,6 +509,7 @@ def gif_variants(files, broken, unsupported) -> None:
     files["g_local_identity_20x10.gif"] = gif_file((20, 10), (0, 0, 20, 10), idx, global_pal=pal8,
                                                    local_pal=gray_ramp_palette(8))
     files["g_no_palette_20x10.gif"] = gif_file((20, 10), (0, 0, 20, 10), idx)
+    files["g_identity_palette_20x10.gif"] = gif_file((20, 10), (0, 0, 20, 10), idx, global_pal=gray_ramp_palette(8))
     big = wide_samples(24, 12, 80, 1, 4)[..., 0]
     files["g_index_past_palette_24x12.gif"] = gif_file((24, 12), (0, 0, 24, 12), big,
                                                        global_pal=color_palette(4, 81), min_code=4)
@@ -648,7 +650,8 @@ def tensor_bytes(arr: np.ndarray, divide_by=255.0, decimals=12, bgr=False, nchw=
 
 
 def describe(e: BaseException) -> str:
-    return f"{type(e).__name__}: {e}"
+    # object addresses ("<_io.BytesIO object at 0x7f...>") would make the manifest differ per run
+    return re.sub(r" at 0x[0-9a-f]+", "", f"{type(e).__name__}: {e}")
 
 
 def image_cases(load_img, path: Path, rel: str, all_filters: bool, variants: bool) -> tuple[dict, list]:
@@ -704,6 +707,22 @@ def rejection(load_img, path: Path) -> str | None:
     return None
 
 
+# np.save output for WriteNPY: arrays holding arange(n) in the given dtype and shape.
+NPY_ARRAYS = [("f4_2x3.npy", "<f4", (2, 3)), ("u1_5.npy", "|u1", (5,)), ("f4_0x3.npy", "<f4", (0, 3)),
+              ("u1_1x2x2x3.npy", "|u1", (1, 2, 2, 3)), ("f4_scalar.npy", "<f4", ())]
+
+
+def npy_files() -> dict[str, bytes]:
+    out = {}
+    for name, dtype, shape in NPY_ARRAYS:
+        n = int(np.prod(shape)) if shape else 1
+        arr = (np.arange(n) % 256).astype(dtype).reshape(shape)
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        out[name] = buf.getvalue()
+    return out
+
+
 def generate(out: Path, images: Path, shared: Path | None, write: bool) -> dict:
     """Builds the corpus and the manifest. With write=False nothing is written: the corpus is
     compared to the files on disk by the caller."""
@@ -727,6 +746,9 @@ def generate(out: Path, images: Path, shared: Path | None, write: bool) -> dict:
             (corpus / name).write_bytes(data)
         for name, data in unsupported.items():
             (corpus / name).write_bytes(data)
+        (out / "npy").mkdir(exist_ok=True)
+        for name, data in npy_files().items():
+            (out / "npy" / name).write_bytes(data)
 
     import tempfile
     load_img = keras_load_img()
@@ -736,6 +758,8 @@ def generate(out: Path, images: Path, shared: Path | None, write: bool) -> dict:
                      "keras": __import__("keras").__version__},
         "targets": [list(t) for t in TARGETS],
         "images": [], "cases": [], "broken": [], "unsupported": [], "rounding": rounding_tables(),
+        "npy": [{"file": f"preprocess/npy/{name}", "descr": dtype, "shape": list(shape), "values": "arange(n) % 256",
+                 "file_sha256": sha(npy_files()[name])} for name, dtype, shape in NPY_ARRAYS],
     }
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
@@ -840,6 +864,10 @@ def main(argv=None) -> int:
             p = args.out / "corpus" / name
             if not p.exists() or p.read_bytes() != data:
                 problems.append(f"corpus/{name} differs")
+        for name, data in npy_files().items():
+            p = args.out / "npy" / name
+            if not p.exists() or p.read_bytes() != data:
+                problems.append(f"npy/{name} differs")
         on_disk = (args.out / "manifest.json").read_text() if (args.out / "manifest.json").exists() else ""
         if on_disk != manifest_json(manifest):
             problems.append("manifest.json differs")
