@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/facenet-go/facenet/encoding"
+)
+
+func init() {
+	register(command{
+		name:    "preprocess",
+		summary: "write an image as the model input .npy (keras load_img + np.around(x/255, 12))",
+		run:     runPreprocess,
+	})
+}
+
+func runPreprocess(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("preprocess",
+		"--size HxW [--interpolation nearest] [--keep-aspect-ratio] [--uint8] [--channels-first] --out FILE.npy IMAGE", stderr)
+	size := fs.String("size", "", `target size as HEIGHTxWIDTH, e.g. 160x160 (load_img's target_size); empty keeps the image's size`)
+	interpName := fs.String("interpolation", "nearest", "nearest, bilinear, bicubic, hamming, box or lanczos")
+	keep := fs.Bool("keep-aspect-ratio", false, "crop the centred box of the target's aspect ratio before resizing")
+	asUint8 := fs.Bool("uint8", false, "write the resized RGB bytes as uint8 instead of the float32 model input")
+	channelsFirst := fs.Bool("channels-first", false, "write (3, H, W) instead of (H, W, 3)")
+	out := fs.String("out", "", "the .npy file to write (required)")
+	images, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError("--out is required")
+	}
+	if len(images) != 1 {
+		return usageError("want exactly one IMAGE, got %d", len(images))
+	}
+	opts := encoding.LoadOptions{KeepAspectRatio: *keep}
+	if *size != "" {
+		if opts.Height, opts.Width, err = parseSize(*size); err != nil {
+			return usageError("--size: %v", err)
+		}
+	}
+	if opts.Interpolation, err = encoding.ParseInterpolation(*interpName); err != nil {
+		return usageError("--interpolation: %v", err)
+	}
+
+	img, err := encoding.LoadImg(images[0], opts)
+	if err != nil {
+		return err
+	}
+	shape := []int{img.Height, img.Width, 3}
+	if *channelsFirst {
+		shape = []int{3, img.Height, img.Width}
+	}
+	write := func(w io.Writer) error {
+		if *asUint8 {
+			data := img.Pix
+			if *channelsFirst {
+				data = planar(img)
+			}
+			return encoding.WriteNPY(w, shape, data)
+		}
+		pixels := encoding.KerasPixels
+		pixels.ChannelsFirst = *channelsFirst
+		data := make([]float32, img.TensorLen())
+		if err := img.FillTensor(data, pixels); err != nil {
+			return err
+		}
+		return encoding.WriteNPY(w, shape, data)
+	}
+	if err := writeFileAtomic(*out, write); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	dtype := "float32"
+	if *asUint8 {
+		dtype = "uint8"
+	}
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	fmt.Fprintf(stdout, "%s: %s (%s) from %s\n", *out, dtype, strings.Join(dims, ", "), images[0])
+	return nil
+}
+
+// parseSize reads "HEIGHTxWIDTH", the order of keras' target_size.
+func parseSize(s string) (height, width int, err error) {
+	hs, ws, ok := strings.Cut(strings.ToLower(s), "x")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not HEIGHTxWIDTH", s)
+	}
+	height, err1 := strconv.Atoi(hs)
+	width, err2 := strconv.Atoi(ws)
+	if err1 != nil || err2 != nil || height <= 0 || width <= 0 {
+		return 0, 0, fmt.Errorf("%q is not HEIGHTxWIDTH with positive integers", s)
+	}
+	return height, width, nil
+}
+
+// planar reorders RGB bytes into three planes (channels first).
+func planar(img *encoding.Image) []uint8 {
+	n := img.Width * img.Height
+	out := make([]uint8, 3*n)
+	for i := 0; i < n; i++ {
+		out[i], out[n+i], out[2*n+i] = img.Pix[3*i], img.Pix[3*i+1], img.Pix[3*i+2]
+	}
+	return out
+}
+
+// writeFileAtomic writes through a temporary file in the same directory and renames it, so a
+// failed run never leaves a half-written .npy behind.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
