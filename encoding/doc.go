@@ -20,7 +20,9 @@
 //     255, 16-bit colour keeps the high byte. EXIF orientation is ignored, as load_img does.
 //   - Truncated files fail with ErrTruncated, as Pillow does without LOAD_TRUNCATED_IMAGES;
 //     headers announcing more pixels than the limit fail with ErrDecompressionBomb before
-//     anything is decoded.
+//     anything is decoded. One deliberate difference: a JPEG with more than 500 scans is
+//     refused (ErrInvalidImage), a guard libjpeg-turbo recommends against files that make the
+//     decoder sweep the image thousands of times; Pillow decodes those, slowly.
 //   - Resizing is Pillow's Image.resize: NEAREST with Geometry.c's running double sum, the
 //     other filters with Resample.c's fixed-point arithmetic; keep_aspect_ratio uses Keras'
 //     centred crop box.

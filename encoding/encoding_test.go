@@ -49,6 +49,7 @@ func TestDecodeRejects(t *testing.T) {
 		want error
 		text string
 	}{
+		{"too many scans", manyScans(t, 600), ErrInvalidImage, "more than 500 scans"},
 		{"empty", nil, ErrUnsupportedFormat, "empty file"},
 		{"text", []byte("hello"), ErrUnsupportedFormat, "not a JPEG, PNG, GIF or BMP"},
 		{"tiff magic", []byte("II*\x00\x08\x00\x00\x00"), ErrUnsupportedFormat, ""},
@@ -67,6 +68,23 @@ func TestDecodeRejects(t *testing.T) {
 			require.Contains(t, err.Error(), tt.text)
 		})
 	}
+}
+
+// manyScans repeats the second scan header of a progressive JPEG: each copy makes libjpeg
+// walk the whole coefficient buffer again, the cost the scan limit bounds.
+func manyScans(t *testing.T, n int) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdataDir, "preprocess", "corpus", "j_gray_prog_64x64.jpg"))
+	require.NoError(t, err)
+	first := bytes.Index(data, []byte{0xFF, 0xDA})
+	second := first + 2 + bytes.Index(data[first+2:], []byte{0xFF, 0xDA})
+	require.Greater(t, second, first)
+	seg := data[second : second+2+int(binary.BigEndian.Uint16(data[second+2:]))]
+	out := bytes.Clone(data[:second])
+	for i := 0; i < n; i++ {
+		out = append(out, seg...)
+	}
+	return append(out, 0xFF, 0xD9)
 }
 
 func TestMaxPixels(t *testing.T) {
@@ -404,4 +422,17 @@ func TestNfntResizeIsNotPillow(t *testing.T) {
 			require.Equal(t, tt.same, same)
 		})
 	}
+}
+
+// Misuse gives errors (or a documented fallback), never a panic.
+func TestNoPanicOnMisuse(t *testing.T) {
+	var nilImg *Image
+	require.ErrorIs(t, nilImg.FillTensor(nil, KerasPixels), ErrInvalidOptions)
+	_, err := nilImg.AppendTensor(nil, KerasPixels)
+	require.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = nilImg.ResizeKeras(LoadOptions{Height: 2, Width: 2})
+	require.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = nilImg.Resize(2, 2, Nearest, image.Rectangle{})
+	require.ErrorIs(t, err, ErrInvalidOptions)
+	require.Equal(t, image.Rect(0, 0, 7, 5), KerasCropBox(7, 5, 0, 10))
 }

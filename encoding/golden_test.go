@@ -197,8 +197,8 @@ func TestGoldenRounding(t *testing.T) {
 	require.NotEmpty(t, m.Rounding)
 	for _, r := range m.Rounding {
 		opts := PixelOptions{DivideBy: r.DivideBy, RoundDecimals: r.Decimals}
-		lut64, err := opts.lookup64()
-		require.NoError(t, err)
+		var lut64 [256]float64
+		require.NoError(t, opts.table64(&lut64))
 		b := make([]byte, 8*256)
 		for i, v := range lut64 {
 			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))

@@ -12,12 +12,29 @@ package encoding
 #include <setjmp.h>
 #include <jpeglib.h>
 
-enum { FN_OK = 0, FN_ERROR = 1, FN_SUSPENDED = 2, FN_MISMATCH = 3 };
+enum { FN_OK = 0, FN_ERROR = 1, FN_SUSPENDED = 2, FN_MISMATCH = 3, FN_TOO_MANY_SCANS = 4 };
+
+// A progressive file can repeat empty scans, each costing a pass over the whole coefficient
+// buffer: 60 KB of them keep Pillow busy for seconds. libjpeg-turbo recommends a scan limit
+// (its TJPARAM_SCANLIMIT fuzzers use 500); real encoders write a few dozen at most.
+#define FN_MAX_SCANS 500
 
 struct fn_error {
 	struct jpeg_error_mgr pub;
 	jmp_buf jump;
 };
+
+struct fn_progress {
+	struct jpeg_progress_mgr pub;
+	struct fn_error *err;
+};
+
+static void fn_progress_monitor(j_common_ptr cinfo) {
+	j_decompress_ptr d = (j_decompress_ptr)cinfo;
+	if (d->input_scan_number > FN_MAX_SCANS) {
+		longjmp(((struct fn_progress *)cinfo->progress)->err->jump, 2);
+	}
+}
 
 // error_exit must not return: jump back to fn_jpeg_decode, which turns it into a Go error
 // instead of libjpeg's default exit().
@@ -61,17 +78,24 @@ static int fn_jpeg_decode(const unsigned char *data, unsigned long size, int com
 	struct jpeg_decompress_struct cinfo;
 	struct fn_error jerr;
 	struct jpeg_source_mgr src;
-	int ok;
+	struct fn_progress progress;
+	int ok, jumped;
 
 	cinfo.err = jpeg_std_error(&jerr.pub);
 	jerr.pub.error_exit = fn_error_exit;
 	jerr.pub.output_message = fn_output_message;
-	if (setjmp(jerr.jump)) {
-		(*cinfo.err->format_message)((j_common_ptr)&cinfo, msg);
+	jumped = setjmp(jerr.jump);
+	if (jumped) {
+		if (jumped == 1) {
+			(*cinfo.err->format_message)((j_common_ptr)&cinfo, msg);
+		}
 		jpeg_destroy_decompress(&cinfo);
-		return FN_ERROR;
+		return jumped == 2 ? FN_TOO_MANY_SCANS : FN_ERROR;
 	}
 	jpeg_create_decompress(&cinfo);
+	progress.pub.progress_monitor = fn_progress_monitor;
+	progress.err = &jerr;
+	cinfo.progress = &progress.pub;
 
 	src.init_source = fn_init_source;
 	src.fill_input_buffer = fn_fill_input_buffer;
@@ -147,6 +171,8 @@ func libjpegDecode(data []byte, components, width, height int, dst []byte) error
 		return nil
 	case C.FN_SUSPENDED:
 		return fmt.Errorf("%w: jpeg data ends before the last scanline", ErrTruncated)
+	case C.FN_TOO_MANY_SCANS:
+		return fmt.Errorf("%w: jpeg has more than %d scans", ErrInvalidImage, C.FN_MAX_SCANS)
 	case C.FN_MISMATCH:
 		return fmt.Errorf("%w: jpeg: libjpeg's frame differs from the SOF header", ErrInvalidImage)
 	default:

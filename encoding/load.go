@@ -66,6 +66,9 @@ func (img *Image) ResizeKeras(opts LoadOptions) (*Image, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	if img == nil {
+		return nil, fmt.Errorf("%w: nil image", ErrInvalidOptions)
+	}
 	if opts.Width == 0 || (img.Width == opts.Width && img.Height == opts.Height) {
 		return img, nil
 	}
@@ -77,8 +80,12 @@ func (img *Image) ResizeKeras(opts LoadOptions) (*Image, error) {
 }
 
 // KerasCropBox is load_img's keep_aspect_ratio box: the largest region of the target's
-// aspect ratio, centred, with Keras' integer arithmetic.
+// aspect ratio, centred, with Keras' integer arithmetic. Without a positive target size it
+// returns the whole image.
 func KerasCropBox(width, height, targetWidth, targetHeight int) image.Rectangle {
+	if targetWidth <= 0 || targetHeight <= 0 {
+		return image.Rect(0, 0, width, height)
+	}
 	cropH := min(height, (width*targetHeight)/targetWidth)
 	cropW := min(width, (height*targetWidth)/targetHeight)
 	y0 := (height - cropH) / 2

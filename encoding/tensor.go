@@ -29,26 +29,33 @@ var KerasPixels = PixelOptions{DivideBy: 255, RoundDecimals: 12}
 
 // Lookup returns the 256 float32 values FillTensor writes for the bytes 0..255.
 func (o PixelOptions) Lookup() (*[256]float32, error) {
-	lut64, err := o.lookup64()
-	if err != nil {
-		return nil, err
-	}
 	var lut [256]float32
-	for i, v := range lut64 {
-		lut[i] = float32(v)
+	if err := o.table(&lut); err != nil {
+		return nil, err
 	}
 	return &lut, nil
 }
 
-// lookup64 is the float64 array numpy holds before the cast.
-func (o PixelOptions) lookup64() (*[256]float64, error) {
+// table fills lut without allocating: FillTensor runs once per image.
+func (o PixelOptions) table(lut *[256]float32) error {
+	var lut64 [256]float64
+	if err := o.table64(&lut64); err != nil {
+		return err
+	}
+	for i, v := range lut64 {
+		lut[i] = float32(v)
+	}
+	return nil
+}
+
+// table64 is the float64 array numpy holds before the cast.
+func (o PixelOptions) table64(lut *[256]float64) error {
 	if !(o.DivideBy > 0) || math.IsInf(o.DivideBy, 0) {
-		return nil, fmt.Errorf("%w: DivideBy must be positive and finite, got %v", ErrInvalidOptions, o.DivideBy)
+		return fmt.Errorf("%w: DivideBy must be positive and finite, got %v", ErrInvalidOptions, o.DivideBy)
 	}
 	if o.RoundDecimals < NoRounding || o.RoundDecimals > 300 {
-		return nil, fmt.Errorf("%w: RoundDecimals %d (want -1 for none, or 0..300)", ErrInvalidOptions, o.RoundDecimals)
+		return fmt.Errorf("%w: RoundDecimals %d (want -1 for none, or 0..300)", ErrInvalidOptions, o.RoundDecimals)
 	}
-	var lut [256]float64
 	scale := numpyPowerOfTen(o.RoundDecimals)
 	for v := range lut {
 		x := float64(v) / o.DivideBy
@@ -58,7 +65,7 @@ func (o PixelOptions) lookup64() (*[256]float64, error) {
 		}
 		lut[v] = x
 	}
-	return &lut, nil
+	return nil
 }
 
 // numpyPowerOfTen is numpy's power_of_ten: exact table up to 1e8, then repeated *10.
@@ -78,28 +85,33 @@ func numpyPowerOfTen(n int) float64 {
 }
 
 // TensorLen is the number of float32 values one image occupies: 3 * Width * Height.
-func (img *Image) TensorLen() int { return 3 * img.Width * img.Height }
+func (img *Image) TensorLen() int {
+	if img == nil {
+		return 0
+	}
+	return 3 * img.Width * img.Height
+}
 
 // FillTensor writes the image into dst, which must hold exactly TensorLen values, as one item
 // of a batch (np.expand_dims / np.stack along axis 0): build a batch by giving each image its
 // slice of one big buffer.
 func (img *Image) FillTensor(dst []float32, opts PixelOptions) error {
-	lut, err := opts.Lookup()
-	if err != nil {
+	var lut [256]float32
+	if err := opts.table(&lut); err != nil {
 		return err
 	}
-	return img.fill(dst, lut, opts)
+	return img.fill(dst, &lut, opts)
 }
 
 // AppendTensor appends the image's TensorLen values to dst and returns the extended slice.
 func (img *Image) AppendTensor(dst []float32, opts PixelOptions) ([]float32, error) {
-	lut, err := opts.Lookup()
-	if err != nil {
+	var lut [256]float32
+	if err := opts.table(&lut); err != nil {
 		return dst, err
 	}
 	n := img.TensorLen()
 	dst = growFloat32(dst, n)
-	if err := img.fill(dst[len(dst)-n:], lut, opts); err != nil {
+	if err := img.fill(dst[len(dst)-n:], &lut, opts); err != nil {
 		return dst[:len(dst)-n], err
 	}
 	return dst, nil
@@ -115,6 +127,9 @@ func growFloat32(s []float32, n int) []float32 {
 }
 
 func (img *Image) fill(dst []float32, lut *[256]float32, opts PixelOptions) error {
+	if img == nil {
+		return fmt.Errorf("%w: nil image", ErrInvalidOptions)
+	}
 	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) != 3*img.Width*img.Height {
 		return fmt.Errorf("%w: malformed image %dx%d with %d bytes", ErrInvalidOptions, img.Width, img.Height, len(img.Pix))
 	}

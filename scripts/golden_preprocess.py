@@ -222,13 +222,13 @@ def lzw_literals(indices: np.ndarray, min_code: int) -> bytes:
 
 
 def gif_file(screen, frame_box, indices, *, global_pal=None, local_pal=None, transparency=None,
-             min_code=None, interlace=False, trailer=True) -> bytes:
+             min_code=None, interlace=False, trailer=True, background=0) -> bytes:
     sw, sh = screen
     x0, y0, fw, fh = frame_box
     out = bytearray(b"GIF89a" + struct.pack("<HH", sw, sh))
     if global_pal is not None:
         bits = (len(global_pal) // 3).bit_length() - 1
-        out += bytes([0x80 | (bits - 1), 0, 0]) + global_pal
+        out += bytes([0x80 | (bits - 1), background, 0]) + global_pal
     else:
         out += b"\x00\x00\x00"
     if transparency is not None:
@@ -502,8 +502,10 @@ def gif_variants(files, broken, unsupported) -> None:
 
     idx = wide_samples(20, 10, 78, 1, 3)[..., 0]
     pal8 = color_palette(8, 79)
-    files["g_small_frame_40x30.gif"] = gif_file((40, 30), (5, 7, 20, 10), idx, global_pal=pal8)
-    files["g_small_frame_trns_40x30.gif"] = gif_file((40, 30), (5, 7, 20, 10), idx, global_pal=pal8, transparency=5)
+    # Outside the frame Pillow leaves index 0 (or the transparent index), not the background.
+    files["g_small_frame_40x30.gif"] = gif_file((40, 30), (5, 7, 20, 10), idx, global_pal=pal8, background=6)
+    files["g_small_frame_trns_40x30.gif"] = gif_file((40, 30), (5, 7, 20, 10), idx, global_pal=pal8,
+                                                     transparency=5, background=6)
     files["g_frame_exceeds_screen.gif"] = gif_file((10, 10), (0, 2, 20, 10), idx, global_pal=pal8)
     files["g_local_palette_20x10.gif"] = gif_file((20, 10), (0, 0, 20, 10), idx, local_pal=pal8)
     files["g_local_identity_20x10.gif"] = gif_file((20, 10), (0, 0, 20, 10), idx, global_pal=pal8,
