@@ -155,9 +155,14 @@ func (img *Image) resizeNearest(width, height int, b [4]float32) *Image {
 		}
 		src := img.Pix[3*sy*img.Width : 3*(sy+1)*img.Width]
 		dst := out.Pix[3*y*width : 3*(y+1)*width]
+		if y > 0 && sy == ys[y-1] {
+			copy(dst, out.Pix[3*(y-1)*width:3*y*width]) // upscaling repeats source rows
+			continue
+		}
 		for x := xmin; x < xmax; x++ {
-			s := 3 * xs[x]
-			dst[3*x], dst[3*x+1], dst[3*x+2] = src[s], src[s+1], src[s+2]
+			s := src[3*xs[x] : 3*xs[x]+3 : 3*xs[x]+3]
+			d := dst[3*x : 3*x+3 : 3*x+3]
+			d[0], d[1], d[2] = s[0], s[1], s[2]
 		}
 	}
 	return out
@@ -323,20 +328,23 @@ func (img *Image) resample(width, height int, filter Interpolation, b [4]float32
 		}
 		tmp := newImage(width, yLast-yFirst)
 		const half = int32(1) << (precisionBits - 1)
+		rowBytes := 3 * img.Width
 		for yy := 0; yy < tmp.Height; yy++ {
-			row := img.Pix[3*(yy+yFirst)*img.Width:]
-			out := tmp.Pix[3*yy*width:]
+			row := img.Pix[(yy+yFirst)*rowBytes : (yy+yFirst+1)*rowBytes]
+			out := tmp.Pix[3*yy*width : 3*(yy+1)*width]
 			for xx := 0; xx < width; xx++ {
 				xmin, n := ch.bounds[2*xx], ch.bounds[2*xx+1]
-				k := ch.k[xx*ch.ksize:]
+				k := ch.k[xx*ch.ksize : xx*ch.ksize+n]
+				src := row[3*xmin : 3*(xmin+n)]
 				s0, s1, s2 := half, half, half
-				for x := 0; x < n; x++ {
-					p := row[3*(x+xmin):]
-					s0 += int32(p[0]) * k[x]
-					s1 += int32(p[1]) * k[x]
-					s2 += int32(p[2]) * k[x]
+				for x, kv := range k {
+					p := src[3*x : 3*x+3 : 3*x+3]
+					s0 += int32(p[0]) * kv
+					s1 += int32(p[1]) * kv
+					s2 += int32(p[2]) * kv
 				}
-				out[3*xx], out[3*xx+1], out[3*xx+2] = clip8Fixed(s0), clip8Fixed(s1), clip8Fixed(s2)
+				o := out[3*xx : 3*xx+3 : 3*xx+3]
+				o[0], o[1], o[2] = clip8Fixed(s0), clip8Fixed(s1), clip8Fixed(s2)
 			}
 		}
 		src = tmp
@@ -345,16 +353,23 @@ func (img *Image) resample(width, height int, filter Interpolation, b [4]float32
 		out := newImage(src.Width, height)
 		const half = int32(1) << (precisionBits - 1)
 		stride := 3 * src.Width
+		acc := make([]int32, stride)
 		for yy := 0; yy < height; yy++ {
 			ymin, n := cv.bounds[2*yy], cv.bounds[2*yy+1]
-			k := cv.k[yy*cv.ksize:]
-			dst := out.Pix[yy*stride:]
-			for xx := 0; xx < stride; xx++ {
-				s := half
-				for y := 0; y < n; y++ {
-					s += int32(src.Pix[(y+ymin)*stride+xx]) * k[y]
+			k := cv.k[yy*cv.ksize : yy*cv.ksize+n]
+			for i := range acc {
+				acc[i] = half
+			}
+			// Row by row instead of column by column: the same sums in the same order.
+			for y, kv := range k {
+				row := src.Pix[(y+ymin)*stride : (y+ymin+1)*stride]
+				for i, v := range row {
+					acc[i] += int32(v) * kv
 				}
-				dst[xx] = clip8Fixed(s)
+			}
+			dst := out.Pix[yy*stride : (yy+1)*stride]
+			for i, s := range acc {
+				dst[i] = clip8Fixed(s)
 			}
 		}
 		return out
