@@ -4,7 +4,7 @@
 # -ltensorflow, which the wheel does not ship under that name, so build/tf/lib holds a shim:
 #   libtensorflow.so            -> libtensorflow_cc.so.2   (satisfies -ltensorflow at link time)
 #   libtensorflow_cc.so.2       -> the wheel's file        (the SONAME the binary records)
-#   libtensorflow_framework.so.2 -> the wheel's file       (linked explicitly: the C API needs it)
+#   libtensorflow_framework.so.2 -> the wheel's file       (libtensorflow_cc.so.2 needs it, found beside it)
 # and every binary gets an rpath to build/tf/lib, so nothing needs LD_LIBRARY_PATH.
 
 SHELL := /bin/bash
@@ -23,7 +23,9 @@ APT_PACKAGES := libjpeg62-turbo-dev
 
 export CGO_ENABLED := 1
 export CGO_CFLAGS  := -O2 -g -I$(TF)/include
-export CGO_LDFLAGS := -L$(TF)/lib -Wl,--no-as-needed -l:libtensorflow_framework.so.2 -Wl,--as-needed -Wl,-rpath,$(TF)/lib
+# libtensorflow_cc.so.2 finds libtensorflow_framework.so.2 beside it (its RUNPATH is $$ORIGIN): linking the
+# framework explicitly would make every cgo binary, even ones that never touch TensorFlow, depend on it.
+export CGO_LDFLAGS := -L$(TF)/lib -Wl,-rpath,$(TF)/lib
 # TensorFlow's C++ logging is noise for a CLI; errors still come back as Go errors.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export FACENET_SHARED := $(SHARED)
@@ -148,9 +150,9 @@ test-go: setup models
 test-py: $(VENV)/.installed $(STAMP)/node
 	$(PY) -m pytest -q scripts/tests
 
-## demo: load a real model, show its signature and run it.
+## demo: replay the notebook through the Go CLI with a real face model, then with the notebook's graph.
 demo: build models
-	./bin/facenet inspect $(MODELS)/testmodels/keras_dense
+	@scripts/demo.sh $(ROOT) $(SHARED)
 
 # Targets owned by their own files: make bench (mk/bench.mk), make fuzz / make reliability (mk/reliability.mk).
 -include mk/*.mk

@@ -6,9 +6,7 @@ require (
 	github.com/nfnt/resize v0.0.0-20180221191011-83c6a9932646
 	github.com/stretchr/testify v1.12.1
 	github.com/wamuir/graft v0.10.0
+	google.golang.org/protobuf v1.34.2
 )
 
-require (
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	google.golang.org/protobuf v1.34.2 // indirect
-)
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

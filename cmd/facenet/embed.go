@@ -24,7 +24,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "SavedModel directory (required)")
 	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
-	batch := fs.Int("batch", 32, "images per model call")
+	batch := fs.Int("batch", 1, batchHelp)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -161,3 +161,92 @@ func TestEmbedMatchesPythonNotebook(t *testing.T) {
 		})
 	}
 }
+
+// TestDecisionsMatchPythonNotebook builds the notebook's database with `facenet enroll` and replays the
+// notebook's verify and who_is_it calls with `facenet verify` and `facenet identify`: decisions and
+// printed messages identical to Python's, distances within 1e-5.
+func TestDecisionsMatchPythonNotebook(t *testing.T) {
+	g := loadNotebookGolden(t)
+	dir := facenetModel(t, g)
+	images := testenv.Testdata(t, "images")
+	db := filepath.Join(t.TempDir(), "notebook.db")
+	args := []string{"enroll", "--quiet", "--model", dir, "--db", db}
+	for _, name := range g.DatabaseOrder {
+		args = append(args, name+"="+filepath.Join(images, g.DatabaseFiles[name]))
+	}
+	out, stderr, code := cli(t, args...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, out, "12 identities, 12 samples")
+
+	require.Len(t, g.Verify, 7)
+	for _, v := range g.Verify {
+		t.Run("verify "+v.Image+" as "+v.Identity, func(t *testing.T) {
+			out, stderr, code := cli(t, "verify", "--json", "--model", dir, "--db", db, filepath.Join(images, v.Image), v.Identity)
+			require.Equal(t, 0, code, stderr)
+			var got struct {
+				Distance float64 `json:"distance"`
+				Accepted bool    `json:"accepted"`
+				Message  string  `json:"message"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &got))
+			require.InDelta(t, v.Distance, got.Distance, parityTolerance)
+			require.Equal(t, v.DoorOpen, got.Accepted)
+			require.Equal(t, v.Message, got.Message)
+		})
+	}
+
+	require.NotEmpty(t, g.WhoIsIt)
+	args = []string{"identify", "--json", "--model", dir, "--db", db}
+	for _, w := range g.WhoIsIt {
+		args = append(args, filepath.Join(images, w.Image))
+	}
+	out, stderr, code = cli(t, args...)
+	require.Equal(t, 0, code, stderr)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, len(g.WhoIsIt))
+	for i, w := range g.WhoIsIt {
+		var got struct {
+			Image    string  `json:"image"`
+			Identity string  `json:"identity"`
+			Distance float64 `json:"distance"`
+			Message  string  `json:"message"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(lines[i]), &got))
+		require.Equal(t, w.Image, filepath.Base(got.Image))
+		require.Equal(t, w.Identity, got.Identity, w.Image)
+		require.InDelta(t, w.Distance, got.Distance, parityTolerance, w.Image)
+		require.Equal(t, w.Message, got.Message, w.Image)
+	}
+}
+
+// TestDistanceMatrixMatchesPython compares every camera image's distance to every enrolled identity.
+func TestDistanceMatrixMatchesPython(t *testing.T) {
+	g := loadNotebookGolden(t)
+	dir := facenetModel(t, g)
+	images := testenv.Testdata(t, "images")
+	var paths []string
+	for name := range g.Images {
+		paths = append(paths, filepath.Join(images, name))
+	}
+	sort.Strings(paths)
+	out, stderr, code := cli(t, append([]string{"embed", "--json", "--model", dir}, paths...)...)
+	require.Equal(t, 0, code, stderr)
+	emb := parseEmbedJSON(t, out)
+	require.NotEmpty(t, g.Distances)
+	worst := 0.0
+	for probe, row := range g.Distances {
+		for identity, want := range row {
+			e, ok := emb[g.DatabaseFiles[identity]]
+			require.True(t, ok, identity)
+			var s float64
+			for i, v := range emb[probe] {
+				d := float64(v) - float64(e[i])
+				s += d * d
+			}
+			diff := math.Abs(math.Sqrt(s) - want)
+			require.LessOrEqual(t, diff, parityTolerance, "%s vs %s", probe, identity)
+			worst = math.Max(worst, diff)
+		}
+	}
+	t.Logf("max |distance diff| over %d pairs: %.3g", len(g.Distances)*len(g.DatabaseOrder), worst)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/verify"
+)
+
+func init() {
+	register(command{name: "calibrate", summary: "choose a distance threshold from labelled images (ROC, EER, k-fold)", run: runCalibrate})
+}
+
+func runCalibrate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("calibrate", "--model DIR [--folds K] [--png FILE] [--json] [--write-threshold] FOLDER", stderr)
+	model := fs.String("model", "", "SavedModel directory (required)")
+	folds := fs.Int("folds", 10, "cross-validation folds (lowered to the number of genuine pairs when there are fewer)")
+	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
+	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
+	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile ("+encoding.ProfileFile+")")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *model == "" || len(rest) != 1 {
+		return usageError("want --model DIR and one FOLDER (one sub-folder of images per identity)")
+	}
+	if *folds < 2 {
+		return usageError("--folds must be at least 2")
+	}
+	todo, err := scanIdentityFolder(rest[0])
+	if err != nil {
+		return err
+	}
+	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{})
+	if err != nil {
+		return err
+	}
+	defer closeModel()
+	labelled := map[string][][]float32{}
+	genuine := 0
+	for _, e := range todo {
+		embs, err := enc.Encode(context.Background(), e.images...)
+		if err != nil {
+			return fmt.Errorf("identity %q: %w", e.name, err)
+		}
+		labelled[e.name] = embs
+		genuine += len(embs) * (len(embs) - 1) / 2
+	}
+	k := *folds
+	if genuine < k {
+		if genuine < 2 {
+			return fmt.Errorf("calibrate %s: %d genuine pairs: %w (need identities with two or more images)", rest[0], genuine, verify.ErrNotEnoughPairs)
+		}
+		fmt.Fprintf(stderr, "facenet calibrate: only %d genuine pairs, using %d folds\n", genuine, genuine)
+		k = genuine
+	}
+	cal, err := verify.Calibrate(labelled, verify.CalibrationOptions{Folds: k})
+	if err != nil {
+		return fmt.Errorf("calibrate %s: %w", rest[0], err)
+	}
+	if *asJSON {
+		if err := json.NewEncoder(stdout).Encode(cal); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "model %s, %d identities, %d images, profile threshold %v\n\n", *model, len(todo), total(todo), enc.Profile().Distance.Threshold)
+		if err := cal.WriteTable(stdout); err != nil {
+			return err
+		}
+	}
+	if *pngPath != "" {
+		if err := writeAtomic(*pngPath, 0o644, cal.WritePNG); err != nil {
+			return fmt.Errorf("calibration plot: %w", err)
+		}
+		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
+	}
+	if *write {
+		if err := writeThreshold(*model, enc.Profile(), cal.Threshold); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, encoding.ProfileFile))
+	}
+	return nil
+}
+
+// writeThreshold stores threshold in the model's profile file, creating the file from the profile in
+// use when the model had none. Identity databases stay valid: their space leaves the threshold out.
+func writeThreshold(dir string, prof encoding.Profile, threshold float64) error {
+	prof.Distance.Threshold = threshold
+	if err := prof.Validate(); err != nil {
+		return err
+	}
+	raw, err := json.MarshalIndent(prof, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, filepath.FromSlash(encoding.ProfileFile))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write profile: %w", err)
+	}
+	return writeAtomic(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(raw, '\n'))
+		return err
+	})
+}

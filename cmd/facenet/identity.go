@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/verify"
+)
+
+func init() {
+	register(command{name: "enroll", summary: "add identities to a database from images (NAME=IMAGE or --dir)", run: runEnroll})
+	register(command{name: "verify", summary: "is IMAGE the claimed IDENTITY? (the notebook's verify)", run: runVerify})
+	register(command{name: "identify", summary: "who is in each IMAGE? (the notebook's who_is_it)", run: runIdentify})
+}
+
+// space is the embedding space an encoder produces: the weights' fingerprint and the parts of the
+// profile that change the vectors. The threshold is left out on purpose, so calibrating it does not
+// orphan the databases made before.
+func space(enc *encoding.Encoder) (verify.Space, error) {
+	p := enc.Profile()
+	prof, err := json.Marshal(struct {
+		Signature encoding.SignatureProfile `json:"signature"`
+		Input     encoding.InputProfile     `json:"input"`
+		Output    encoding.OutputProfile    `json:"output"`
+	}{p.Signature, p.Input, p.Output})
+	if err != nil {
+		return verify.Space{}, err
+	}
+	dim := p.Output.Dim
+	if dim <= 0 {
+		dim = 128
+	}
+	return verify.Space{Fingerprint: p.Fingerprint, Profile: prof, Dim: dim}, nil
+}
+
+// batchHelp explains why the commands that reproduce the notebook default to one image per model call.
+const batchHelp = "images per model call; 1 reproduces the notebook's per-image predict_on_batch to the last digit " +
+	"(TensorFlow's kernels round differently for other batch sizes, by ~1e-7)"
+
+// enrolment is the images of one identity, in the order given.
+type enrolment struct {
+	name   string
+	images []string
+}
+
+func runEnroll(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("enroll", "--model DIR --db FILE [--replace] NAME=IMAGE... | --dir FOLDER", stderr)
+	model := fs.String("model", "", "SavedModel directory (required)")
+	dbPath := fs.String("db", "", "identity database file, created if missing (required)")
+	dir := fs.String("dir", "", "folder with one sub-folder of images per identity")
+	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	batch := fs.Int("batch", 1, batchHelp)
+	pairs, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *model == "" || *dbPath == "" {
+		return usageError("--model and --db are required")
+	}
+	var todo []enrolment
+	switch {
+	case *dir != "" && len(pairs) > 0:
+		return usageError("give NAME=IMAGE pairs or --dir, not both")
+	case *dir != "":
+		if todo, err = scanIdentityFolder(*dir); err != nil {
+			return err
+		}
+	case len(pairs) == 0:
+		return usageError("nothing to enrol: give NAME=IMAGE pairs or --dir FOLDER")
+	default:
+		if todo, err = parsePairs(pairs); err != nil {
+			return err
+		}
+	}
+	for _, e := range todo {
+		if err := verify.ValidName(e.name); err != nil {
+			return fmt.Errorf("identity %q: %w", e.name, err)
+		}
+	}
+	if *batch <= 0 {
+		return usageError("--batch must be positive, got %d", *batch)
+	}
+	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	if err != nil {
+		return err
+	}
+	defer closeModel()
+	sp, err := space(enc)
+	if err != nil {
+		return err
+	}
+	// Open before the (slow) embedding, so a wrong model or a damaged database fails at once.
+	db, err := verify.OpenOrCreate(*dbPath, sp)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(stderr, total(todo), *quiet)
+	for _, e := range todo {
+		embs, err := enc.Encode(context.Background(), e.images...)
+		if err != nil {
+			bar.done()
+			return fmt.Errorf("identity %q: %w", e.name, err)
+		}
+		if *replace && db.Has(e.name) {
+			if err := db.Remove(e.name); err != nil {
+				return err
+			}
+		}
+		if err := db.Enrol(e.name, embs...); err != nil {
+			bar.done()
+			return err
+		}
+		bar.add(len(e.images), e.name)
+	}
+	bar.done()
+	if err := db.Save(*dbPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "enrolled %d images of %d identities into %s (%d identities, %d samples)\n",
+		total(todo), len(todo), *dbPath, db.Len(), db.NumSamples())
+	return nil
+}
+
+func total(todo []enrolment) int {
+	n := 0
+	for _, e := range todo {
+		n += len(e.images)
+	}
+	return n
+}
+
+// parsePairs groups NAME=IMAGE arguments by name, names in order of first appearance.
+func parsePairs(pairs []string) ([]enrolment, error) {
+	var todo []enrolment
+	at := map[string]int{}
+	for _, p := range pairs {
+		name, img, ok := strings.Cut(p, "=")
+		if !ok || name == "" || img == "" {
+			return nil, usageError("%q is not NAME=IMAGE", p)
+		}
+		i, seen := at[name]
+		if !seen {
+			i = len(todo)
+			at[name] = i
+			todo = append(todo, enrolment{name: name})
+		}
+		todo[i].images = append(todo[i].images, img)
+	}
+	return todo, nil
+}
+
+// scanIdentityFolder reads FOLDER/<identity>/<images>, identities and images in name order. Hidden
+// files are skipped; every other file must be an image (a bad one fails the whole enrolment with its name).
+func scanIdentityFolder(dir string) ([]enrolment, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("identity folder: %w", err)
+	}
+	var todo []enrolment
+	for _, ent := range entries {
+		if !ent.IsDir() || strings.HasPrefix(ent.Name(), ".") {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, ent.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("identity folder: %w", err)
+		}
+		e := enrolment{name: ent.Name()}
+		for _, f := range files {
+			if f.Type().IsRegular() || f.Type()&fs.ModeSymlink != 0 {
+				if !strings.HasPrefix(f.Name(), ".") {
+					e.images = append(e.images, filepath.Join(dir, ent.Name(), f.Name()))
+				}
+			}
+		}
+		sort.Strings(e.images)
+		if len(e.images) > 0 {
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, fmt.Errorf("identity folder %s: no sub-folders with images", dir)
+	}
+	return todo, nil
+}
+
+// probeSetup is what verify and identify share: the encoder, the database and the threshold.
+type probeSetup struct {
+	enc       *encoding.Encoder
+	db        *verify.DB
+	threshold float64
+	close     func() error
+}
+
+func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup, error) {
+	if model == "" || dbPath == "" {
+		return nil, usageError("--model and --db are required")
+	}
+	if batch <= 0 {
+		return nil, usageError("--batch must be positive, got %d", batch)
+	}
+	db, err := verify.Open(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	enc, closeModel, err := openEncoder(model, encoding.EncoderOptions{BatchSize: batch})
+	if err != nil {
+		return nil, err
+	}
+	sp, err := space(enc)
+	if err == nil {
+		err = db.Space().Check(sp)
+	}
+	if err != nil {
+		closeModel()
+		return nil, fmt.Errorf("database %s and model %s: %w", dbPath, model, err)
+	}
+	if threshold <= 0 {
+		threshold = enc.Profile().Distance.Threshold
+	}
+	return &probeSetup{enc: enc, db: db, threshold: threshold, close: closeModel}, nil
+}
+
+func runVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("verify", "--model DIR --db FILE [--threshold T] [--json] IMAGE IDENTITY", stderr)
+	model := fs.String("model", "", "SavedModel directory (required)")
+	dbPath := fs.String("db", "", "identity database file (required)")
+	threshold := fs.Float64("threshold", 0, "accept when distance < threshold (default: the model profile's, 0.7 for the notebook)")
+	asJSON := fs.Bool("json", false, "print a JSON object")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 2 {
+		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
+	}
+	img, identity := rest[0], rest[1]
+	p, err := openProbe(*model, *dbPath, *threshold, 1)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	if !p.db.Has(identity) {
+		return fmt.Errorf("verify %s: %w: %q (enrolled: %s)", img, verify.ErrUnknownIdentity, identity, strings.Join(p.db.Names(), ", "))
+	}
+	emb, err := p.enc.ImgToEncoding(context.Background(), img)
+	if err != nil {
+		return err
+	}
+	d, err := verify.Verify(emb, identity, p.db, p.threshold)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", img, err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"image": img, "identity": identity, "distance": d.Distance, "threshold": d.Threshold,
+			"accepted": d.Accepted, "message": d.Message(),
+		})
+	}
+	rel := ">="
+	if d.Accepted {
+		rel = "<"
+	}
+	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", img, d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
+	return err
+}
+
+func runIdentify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("identify", "--model DIR --db FILE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
+	model := fs.String("model", "", "SavedModel directory (required)")
+	dbPath := fs.String("db", "", "identity database file (required)")
+	threshold := fs.Float64("threshold", 0, "unknown when distance > threshold (default: the model profile's)")
+	top := fs.Int("top", 0, "also list the K nearest identities")
+	explain := fs.Bool("v", false, "also print the runner-up and the margin to it")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
+	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
+	batch := fs.Int("batch", 1, batchHelp)
+	images, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(images) == 0 {
+		return usageError("no images given")
+	}
+	if *top < 0 {
+		return usageError("--top must be >= 0")
+	}
+	if *sheet != "" && *gallery == "" {
+		return usageError("--sheet needs --gallery")
+	}
+	p, err := openProbe(*model, *dbPath, *threshold, *batch)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	embs, err := p.enc.Encode(context.Background(), images...)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	width := 0
+	for _, img := range images {
+		width = max(width, len(img)+1)
+	}
+	var rows []sheetRow
+	for i, img := range images {
+		m, err := verify.WhoIsIt(embs[i], p.db, p.threshold)
+		if err != nil {
+			return fmt.Errorf("identify %s: %w", img, err)
+		}
+		var near []verify.Neighbor
+		if *top > 0 {
+			if near, err = verify.TopK(embs[i], p.db, *top); err != nil {
+				return err
+			}
+		}
+		rows = append(rows, sheetRow{probe: img, match: m})
+		if *asJSON {
+			rec := map[string]any{
+				"image": img, "identity": m.Identity, "known": m.Known, "distance": m.Distance,
+				"threshold": m.Threshold, "runner_up": m.RunnerUp, "runner_up_distance": m.RunnerUpDistance,
+				"margin": m.Margin, "message": m.Message(),
+			}
+			if *top > 0 {
+				rec["top"] = near
+			}
+			line, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			w.Write(append(line, '\n'))
+			continue
+		}
+		fmt.Fprintf(w, "%-*s %s", width, img+":", m.Message())
+		if *explain && m.RunnerUp != "" {
+			fmt.Fprintf(w, "   [nearest %s %s, runner-up %s %s, margin %.4f]", m.Identity,
+				verify.FormatFloat32(m.Distance), m.RunnerUp, verify.FormatFloat32(m.RunnerUpDistance), m.Margin)
+		}
+		fmt.Fprintln(w)
+		for k, n := range near {
+			fmt.Fprintf(w, "%*s %d. %-16s %s\n", width, "", k+1, n.Identity, verify.FormatFloat32(n.Distance))
+		}
+	}
+	if *sheet != "" {
+		if err := writeSheet(*sheet, *gallery, rows); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "contact sheet: %s\n", *sheet)
+	}
+	return w.Flush()
+}
+
+// errNoGalleryImage is returned when the contact sheet has no picture of a matched identity.
+var errNoGalleryImage = errors.New("no gallery image")

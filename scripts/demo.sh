@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Replays the Keras face-recognition notebook through the Go CLI (bin/facenet): first with a real
+# pretrained face network (dlib's ResNet from face-api, converted to a SavedModel), then with the
+# notebook's own FaceNet graph (structure-identical, untrained weights). Run it with `make demo`,
+# which builds the CLI and the models first.
+#
+# usage: scripts/demo.sh ROOT SHARED   (ROOT: the repository, SHARED: the folder holding notebook/)
+set -euo pipefail
+
+root=$(cd "${1:?usage: demo.sh ROOT SHARED}" && pwd)
+shared=$(cd "${2:?usage: demo.sh ROOT SHARED}" && pwd)
+facenet="$root/bin/facenet"
+images="$shared/notebook/images"
+out="$root/build/demo"
+mkdir -p "$out"
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+
+# TensorFlow's C++ runtime prints a couple of absl start-up lines on stderr; keep the demo readable.
+quiet() { "$@" 2> >(grep -v -e '^WARNING: All log messages before absl' -e '^I0000 ' >&2); }
+
+# The notebook's database, in its order.
+people=(danielle younes tian andrew kian dan sebastiano bertrand kevin felix benoit arnaud)
+pairs=()
+for p in "${people[@]}"; do
+  f="$p.jpg"; [ "$p" = danielle ] && f=danielle.png
+  pairs+=("$p=$f")
+done
+
+# Calibration folder: the identities the notebook's images show more than once (camera_0 is younes,
+# camera_1 and camera_3 bertrand, camera_2 benoit), plus every other identity once, as impostors.
+calib="$out/calibration-images"
+rm -rf "$calib"
+for p in "${people[@]}"; do
+  mkdir -p "$calib/$p"
+  f="$p.jpg"; [ "$p" = danielle ] && f=danielle.png
+  ln -s "$images/$f" "$calib/$p/$f"
+done
+ln -s "$images/camera_0.jpg" "$calib/younes/"
+ln -s "$images/camera_1.jpg" "$calib/bertrand/"
+ln -s "$images/camera_3.jpg" "$calib/bertrand/"
+ln -s "$images/camera_2.jpg" "$calib/benoit/"
+
+replay() {
+  local name=$1 model=$2 label=$3
+  local db="$out/$name.db"
+  rm -f "$db"
+  echo
+  echo "== $label"
+  echo "   model: $model"
+  cd "$images"
+  quiet "$facenet" enroll --quiet --model "$model" --db "$db" "${pairs[@]}" | sed 's/^/   /'
+  echo
+  echo "   verify (the notebook's two calls):"
+  quiet "$facenet" verify --model "$model" --db "$db" camera_0.jpg younes | sed 's/^/   /'
+  quiet "$facenet" verify --model "$model" --db "$db" camera_2.jpg kian | sed 's/^/   /'
+  echo
+  echo "   who_is_it for every camera image (runner-up and margin in brackets):"
+  quiet "$facenet" identify -v --model "$model" --db "$db" --sheet "$out/$name-sheet.png" --gallery "$images" \
+    camera_0.jpg camera_1.jpg camera_2.jpg camera_3.jpg camera_4.jpg camera_5.jpg | sed 's/^/   /'
+  echo
+  echo "   calibrate on the notebook images (5 genuine pairs: younes, bertrand x3, benoit):"
+  quiet "$facenet" calibrate --model "$model" --png "$out/$name-calibration.png" "$calib" 2>&1 \
+    | grep -E '^(pairs|best-accuracy|equal error|area under|[0-9]-fold|facenet calibrate)' | sed 's/^/   /'
+  echo "   plot: $out/$name-calibration.png"
+  cd "$root"
+}
+
+cat <<'EOF'
+facenet demo: the Keras face-recognition notebook, replayed through the Go CLI.
+Expected with a real face model: camera_0 is younes, camera_1 and camera_3 bertrand, camera_2 benoit
+(benoit holding kian's card, so verify(camera_2, kian) must refuse).
+EOF
+
+replay dlib-resnet-v1 "$root/build/models/dlib-resnet-v1" \
+  "dlib ResNet (face-api 1.7.15 weights, 99.38% LFW), 150x150, threshold 0.6"
+cat <<'EOF'
+
+   These are 96x96 crops upsampled to 150x150, not the aligned 150x150 chips dlib's 0.6 was tuned on:
+   distances between different people come out small too, so read the calibration above before
+   trusting 0.6 on such images (`facenet calibrate --write-threshold` stores a threshold in a profile).
+EOF
+
+replay facenet-notebook "$root/build/models/facenet-notebook" \
+  "the notebook's FaceNet graph (inception_resnet_v1, 22,808,144 params) -- UNTRAINED seeded weights"
+cat <<EOF
+
+   This is the notebook's exact graph with seeded weights: its decisions mean nothing, it shows the
+   graph running from Go. With the notebook's real weights:
+       make models WEIGHTS=path/to/model.h5 && make demo
+   exports them to build/models/facenet-notebook and the lines above print the notebook's values
+   (verify camera_0 as younes: 0.5992949).
+
+Contact sheets: $out/dlib-resnet-v1-sheet.png  $out/facenet-notebook-sheet.png
+EOF
