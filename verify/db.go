@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -224,6 +225,8 @@ func (db *DB) Enrol(name string, embeddings ...[]float32) error {
 		db.counts = append(db.counts, 0)
 		db.index[name] = id
 	}
+	db.data = slices.Grow(db.data, len(embeddings)*db.space.Dim) // one copy, not one per growth step
+	db.owner = slices.Grow(db.owner, len(embeddings))
 	for _, e := range embeddings {
 		db.data = append(db.data, e...)
 		db.owner = append(db.owner, uint32(id))

@@ -29,13 +29,14 @@ type Index struct {
 	names       []string
 	owner       []uint32
 	data        []float32
-	codes       []int8    // blocked layout, see kernel.go
+	codes       []uint8   // blocked layout, see kernel.go
 	scale       []float32 // per row: code step w, x ≈ w·code
 	norm2       []float64 // per row: ||x||²
 	maxHat      float64   // max ||x̂|| over rows
 	maxErr      float64   // max ||x - x̂|| over rows
 	maxNorm2    float64
 	workers     int
+	kern        kernel
 }
 
 // NewIndex builds the search index for db's current contents.
@@ -50,9 +51,16 @@ func NewIndex(db *DB) *Index {
 		owner:   db.owner[:rows:rows],
 		data:    db.data[: rows*d : rows*d],
 		workers: runtime.GOMAXPROCS(0),
+		kern:    kernels()[0],
 	}
 	nblocks := (rows + blockRows - 1) / blockRows
-	ix.codes = make([]int8, nblocks*ix.groups*groupBytes)
+	ix.codes = make([]uint8, nblocks*ix.groups*groupBytes)
+	// Padding rows of the last block get code 0, so no kernel sees an out-of-range value.
+	for r := rows; r < nblocks*blockRows; r++ {
+		for i := range ix.groups * groupDims {
+			ix.codes[ix.codeIndex(r, i)] = codeOffset
+		}
+	}
 	ix.scale = make([]float32, rows)
 	ix.norm2 = make([]float64, rows)
 
@@ -105,21 +113,24 @@ func (ix *Index) quantizeRow(r int) (hat, errNorm, norm2 float64) {
 	ix.norm2[r] = norm2
 	w := float32(m / 127)
 	ix.scale[r] = w
-	b, rr := r/blockRows, r%blockRows
-	blk := ix.codes[b*ix.groups*groupBytes:]
 	var h2, e2 float64
 	for i, v := range x {
 		var c float64
 		if w > 0 {
 			c = math.Max(-127, math.Min(127, math.RoundToEven(float64(v)/float64(w))))
 		}
-		blk[(i/groupDims)*groupBytes+rr*groupDims+i%groupDims] = int8(c)
+		ix.codes[ix.codeIndex(r, i)] = uint8(int(c) + codeOffset)
 		xh := c * float64(w)
 		e := float64(v) - xh
 		h2 += xh * xh
 		e2 += e * e
 	}
 	return math.Sqrt(h2), math.Sqrt(e2), norm2
+}
+
+// codeIndex is where component i of row r lives in the blocked layout of kernel.go.
+func (ix *Index) codeIndex(r, i int) int {
+	return ((r/blockRows)*ix.groups+i/groupDims)*groupBytes + (r%blockRows)*groupDims + i%groupDims
 }
 
 // probe is a query quantized the way the rows are.
@@ -217,7 +228,7 @@ func (ix *Index) scan(p *probe, k, b0, b1 int) ([]candidate, *topList) {
 	c := 2 * p.w
 	for b := b0; b < b1; b += chunkBlocks {
 		nb := min(chunkBlocks, b1-b)
-		dotBlocks(ix.codes[b*ix.groups*groupBytes:], p.qabs, p.qsign, ix.groups, nb, out)
+		ix.kern.fn(ix.codes[b*ix.groups*groupBytes:], p.qabs, p.qsign, ix.groups, nb, out)
 		r0 := b * blockRows
 		n := min(nb*blockRows, ix.rows-r0)
 		scale, norm2 := ix.scale[r0:r0+n], ix.norm2[r0:r0+n]

@@ -2,9 +2,7 @@
 
 package verify
 
-const hasAVX2 = false
-
-// dotBlocks is the kernel the index uses: the portable one on this platform.
-func dotBlocks(codes, qabs, qsign []int8, groups, nblocks int, out []int32) {
-	dotBlocksGeneric(codes, qsign, groups, nblocks, out)
+// kernels lists the kernels this platform can run: the portable one.
+func kernels() []kernel {
+	return []kernel{{"generic", dotBlocksGeneric}}
 }

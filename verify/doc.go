@@ -1,0 +1,75 @@
+// Package verify makes the Keras face-recognition notebook's decisions on embeddings, keeps an
+// identity database that never loses a face, calibrates thresholds and searches a million
+// faces in a few milliseconds. It is pure Go (CGO_ENABLED=0); computing the embeddings is
+// another package's job.
+//
+// # Decisions
+//
+// The notebook compares L2 distances between unit embeddings with the threshold 0.7
+// (NotebookThreshold). Its two functions disagree at exactly the threshold, and this package
+// keeps both rules:
+//
+//   - Verify (the notebook's verify): accepted when distance < threshold, strictly.
+//   - WhoIsIt (who_is_it): min_dist starts at 100, identities are visited in insertion order,
+//     a strictly smaller distance replaces the minimum (so a tie keeps the first identity),
+//     and the answer is unknown when min_dist > threshold, so exactly the threshold is known.
+//
+// Distances are computed as numpy does on float32 arrays, np.linalg.norm(a - b): float32
+// differences, squares summed in float64, rounded once to a float32, and that float32 is
+// what is compared and printed. Decision.Message and Match.Message print the notebook's
+// sentences ("It's younes, welcome in!", "it's younes, the distance is 0.5992949"), with the
+// distance formatted by FormatFloat32 as Python prints a numpy float32.
+//
+// An identity may have several samples (embeddings). Its distance to a probe is the distance
+// to its nearest sample: one good photo is enough, and adding a sample can only bring an
+// identity closer. With one sample per identity this is exactly the notebook.
+//
+// # Database
+//
+// A DB holds named identities in insertion order with their samples, for one embedding Space
+// (model fingerprint, preprocessing profile, dimension): Enrol refuses embeddings of another
+// dimension and OpenOrCreate refuses a file of another space, with ErrModelMismatch. Saves are
+// atomic (temporary file, fsync, rename, directory fsync), loading checks a CRC-32C over the
+// whole file, a file that fails to load is never overwritten, and Save refuses to replace a
+// file that changed on disk since it was loaded (ErrConflict).
+//
+// # Fast search
+//
+// NewIndex builds an Index over a DB whose WhoIsIt and TopK return exactly what the exact scan
+// returns, identity and float32 distance, ties included, by scanning an int8 copy of the
+// embeddings with rigorous error bounds and re-ranking the few survivors exactly.
+//
+// # Calibration
+//
+// Calibrate takes labelled embeddings, computes every genuine and impostor distance, and
+// reports the ROC, EER, the best-accuracy threshold with David Sandberg's facenet k-fold
+// validation, and TAR at FAR=1e-3, as a text table (WriteTable) and a PNG (WritePNG).
+//
+// # FORMAT
+//
+// A database file (version 1) is little-endian throughout:
+//
+//	offset  size      field
+//	0       8         magic "\x89FID\r\n\x1a\n"
+//	8       2         version, uint16 = 1
+//	10      2         flags, uint16 = 0 (reserved)
+//	12      4         dim: embedding length, uint32, 1..65536
+//	16      4         identities: count, uint32
+//	20      8         rows: sample count, uint64
+//	28      4+F       model fingerprint: uint32 length F <= 4096, then F bytes of UTF-8
+//	...     4+P       preprocessing profile: uint32 length P <= 1 MiB, then P bytes of JSON
+//	                  (stored as given; P = 0 for none)
+//	...     per identity, in insertion order:
+//	          2+L     name: uint16 length L (1..1024), then L bytes of UTF-8, no control
+//	                  characters, unique
+//	...     4·rows    owner of each row: uint32 identity number (0-based, insertion order);
+//	                  rows are in enrolment order and every identity owns at least one
+//	...     4·rows·dim the rows: IEEE 754 binary32 values, row after row; all finite
+//	end-4   4         CRC-32C (Castagnoli) of every byte before it, uint32
+//
+// The file size must be exactly what the header implies. Readers check every length against
+// the file size before allocating, verify the checksum, and report a bad file as
+// ErrNotDatabase (wrong magic), ErrUnsupportedVersion or ErrCorrupt. There is no reflective
+// or pickle-like decoding: every field is read explicitly. A million 128-d embeddings take
+// 516 MB and load as a few large sequential reads.
+package verify
