@@ -1,0 +1,32 @@
+# make bench: the Go pipeline against the Python notebook pipeline on the same SavedModel, same images,
+# same machine, in one run (scripts/bench_compare.py; see BENCHMARKS.md). Included by the Makefile, which
+# provides ROOT, PY, GO, MODELS, SHARED and the cgo flags, and the build and models targets.
+#
+#   make bench                                   288 images, 3 rounds (about 6-9 minutes on 2 cores)
+#   make bench BENCH_IMAGES=72 BENCH_ROUNDS=1    a quick look
+#   make bench BENCH_PROFILE=1                   also write build/bench/go-*.pprof (go tool pprof)
+#   make bench-go                                the testing.B benchmarks of the pieces
+
+BENCH_IMAGES  ?= 288
+BENCH_ROUNDS  ?= 3
+BENCH_REPS    ?= 1
+BENCH_BATCH   ?= 32
+# 2 cores: one TensorFlow op at a time using both of them, on both sides.
+BENCH_INTRA   ?= 2
+BENCH_INTER   ?= 1
+BENCH_MODEL   ?= $(MODELS)/facenet-notebook
+BENCH_OUT     ?= $(ROOT)/build/bench
+BENCH_PROFILE ?=
+BENCH_GO_PATTERN ?= .
+BENCH_GO_TIME    ?= 1s
+
+.PHONY: bench bench-go
+bench: build models
+	$(GO) build -o bin/facenet-bench ./cmd/facenet-bench
+	$(PY) scripts/bench_compare.py --model $(BENCH_MODEL) --images-dir $(SHARED)/notebook/images \
+	  --images $(BENCH_IMAGES) --rounds $(BENCH_ROUNDS) --reps $(BENCH_REPS) --batch $(BENCH_BATCH) \
+	  --intra $(BENCH_INTRA) --inter $(BENCH_INTER) --go-bin bin/facenet-bench --out $(BENCH_OUT) \
+	  $(if $(BENCH_PROFILE),--profile)
+
+bench-go: setup models
+	$(GO) test -run '^$$' -bench '$(BENCH_GO_PATTERN)' -benchtime $(BENCH_GO_TIME) ./encoding ./verify ./tfmodel
