@@ -65,6 +65,13 @@ func newEncoder(t *testing.T, m encoding.Model, prof encoding.Profile, opts enco
 	return e
 }
 
+// profileFor is the notebook's profile for a fake model of the given output size.
+func profileFor(dim int) encoding.Profile {
+	p := encoding.NotebookProfile()
+	p.Output.Dim = dim
+	return p
+}
+
 func norm(v []float32) float64 {
 	var s float64
 	for _, x := range v {
@@ -76,7 +83,7 @@ func norm(v []float32) float64 {
 func TestEncodeEqualsImgToEncodingPerImage(t *testing.T) {
 	paths := notebookImages(t, "camera_0.jpg", "younes.jpg", "danielle.png", "andrew.jpg", "kian.jpg")
 	m := &fakeModel{dim: 16}
-	e := newEncoder(t, m, encoding.NotebookProfile(), encoding.EncoderOptions{BatchSize: 2, Workers: 3})
+	e := newEncoder(t, m, profileFor(16), encoding.EncoderOptions{BatchSize: 2, Workers: 3})
 	batched, err := e.Encode(context.Background(), paths...)
 	require.NoError(t, err)
 	require.Len(t, batched, len(paths))
@@ -93,7 +100,7 @@ func TestEncodeEqualsImgToEncodingPerImage(t *testing.T) {
 
 func TestEncodeRawIsUnnormalized(t *testing.T) {
 	paths := notebookImages(t, "camera_1.jpg", "bertrand.jpg")
-	e := newEncoder(t, &fakeModel{dim: 8}, encoding.NotebookProfile(), encoding.EncoderOptions{})
+	e := newEncoder(t, &fakeModel{dim: 8}, profileFor(8), encoding.EncoderOptions{})
 	raw, err := e.EncodeRaw(context.Background(), paths...)
 	require.NoError(t, err)
 	unit, err := e.Encode(context.Background(), paths...)
@@ -108,7 +115,7 @@ func TestEncodeRawIsUnnormalized(t *testing.T) {
 }
 
 func TestProfileWithoutNormalization(t *testing.T) {
-	prof := encoding.NotebookProfile()
+	prof := profileFor(4)
 	prof.Output.L2Normalize = false
 	prof.Input.Height, prof.Input.Width = 150, 150
 	prof.Input.Layout = "NCHW"
@@ -131,7 +138,7 @@ func TestBadEmbeddings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEncoder(t, &fakeModel{dim: 8, mangle: tc.mangle}, encoding.NotebookProfile(), encoding.EncoderOptions{})
+			e := newEncoder(t, &fakeModel{dim: 8, mangle: tc.mangle}, profileFor(8), encoding.EncoderOptions{})
 			_, err := e.ImgToEncoding(context.Background(), notebookImages(t, "kevin.jpg")[0])
 			require.ErrorIs(t, err, encoding.ErrBadEmbedding)
 			_, err = e.Encode(context.Background(), notebookImages(t, "kevin.jpg", "dan.jpg")...)
@@ -145,7 +152,7 @@ func TestEncodeReportsTheFirstBadFile(t *testing.T) {
 	bad := filepath.Join(dir, "not-an-image.jpg")
 	require.NoError(t, os.WriteFile(bad, []byte("hello"), 0o644))
 	paths := append(notebookImages(t, "arnaud.jpg", "benoit.jpg", "felix.jpg"), bad, filepath.Join(dir, "missing.jpg"))
-	e := newEncoder(t, &fakeModel{dim: 8}, encoding.NotebookProfile(), encoding.EncoderOptions{BatchSize: 2})
+	e := newEncoder(t, &fakeModel{dim: 8}, profileFor(8), encoding.EncoderOptions{BatchSize: 2})
 	for i := 0; i < 3; i++ {
 		_, err := e.Encode(context.Background(), paths...)
 		require.Error(t, err)
@@ -156,7 +163,7 @@ func TestEncodeReportsTheFirstBadFile(t *testing.T) {
 func TestEncodeCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	e := newEncoder(t, &fakeModel{dim: 8}, encoding.NotebookProfile(), encoding.EncoderOptions{})
+	e := newEncoder(t, &fakeModel{dim: 8}, profileFor(8), encoding.EncoderOptions{})
 	_, err := e.Encode(ctx, notebookImages(t, "arnaud.jpg")...)
 	require.True(t, errors.Is(err, context.Canceled), "%v", err)
 }
