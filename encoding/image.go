@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sync"
 )
 
 // PillowMaxImagePixels is Pillow's Image.MAX_IMAGE_PIXELS. Pillow warns above it and raises
@@ -39,7 +40,7 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 	case len(data) == 0:
 		return nil, fmt.Errorf("%w: empty file", ErrUnsupportedFormat)
 	case len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF:
-		return decodeJPEG(data, opts)
+		return decodeJPEG(data, opts, nil)
 	case bytes.HasPrefix(data, pngSignature):
 		return decodePNG(data, opts)
 	case bytes.HasPrefix(data, []byte("GIF87a")) || bytes.HasPrefix(data, []byte("GIF89a")):
@@ -82,6 +83,19 @@ func checkPixels(width, height int, opts DecodeOptions) error {
 		return fmt.Errorf("%w: %dx%d cannot be allocated", ErrDecompressionBomb, width, height)
 	}
 	return nil
+}
+
+// scratch recycles the full-size pixel buffers of JPEGs that Load decodes only to resize:
+// fresh multi-megabyte allocations cost page faults and zeroing on every image.
+var scratch sync.Pool // of *[]byte
+
+func getScratch(n int) *[]byte {
+	if p, ok := scratch.Get().(*[]byte); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n)
+	return &b
 }
 
 func newImage(width, height int) *Image {

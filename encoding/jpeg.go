@@ -148,7 +148,9 @@ func readN(data []byte, pos, n int) ([]byte, int) {
 
 // decodeJPEG decodes to Pillow's RGB: gray is replicated, CMYK is read with Adobe polarity
 // ("CMYK;I") and converted with Pillow's cmyk2rgb.
-func decodeJPEG(data []byte, opts DecodeOptions) (*Image, error) {
+// With a non-nil alloc the pixel buffer comes from it (every byte is overwritten, so it need
+// not be zeroed).
+func decodeJPEG(data []byte, opts DecodeOptions, alloc func(n int) []byte) (*Image, error) {
 	h, err := parseJPEGHeader(data)
 	if err != nil {
 		return nil, err
@@ -156,7 +158,12 @@ func decodeJPEG(data []byte, opts DecodeOptions) (*Image, error) {
 	if err := checkPixels(h.width, h.height, opts); err != nil {
 		return nil, err
 	}
-	img := newImage(h.width, h.height)
+	var img *Image
+	if alloc != nil {
+		img = &Image{Width: h.width, Height: h.height, Pix: alloc(3 * h.width * h.height)}
+	} else {
+		img = newImage(h.width, h.height)
+	}
 	switch h.layers {
 	case 3:
 		if err := libjpegDecode(data, 3, h.width, h.height, img.Pix); err != nil {

@@ -42,11 +42,32 @@ func Load(data []byte, opts LoadOptions) (*Image, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	img, err := Decode(data, DecodeOptions{MaxPixels: opts.MaxPixels})
+	decOpts := DecodeOptions{MaxPixels: opts.MaxPixels}
+	if opts.Width == 0 || len(data) < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF {
+		img, err := Decode(data, decOpts)
+		if err != nil {
+			return nil, err
+		}
+		return img.ResizeKeras(opts)
+	}
+	// A JPEG about to be resized: decode into a recycled buffer, which is free again once the
+	// resized copy exists (a same-size image is returned as is and keeps it).
+	var buf *[]byte
+	img, err := decodeJPEG(data, decOpts, func(n int) []byte {
+		buf = getScratch(n)
+		return *buf
+	})
 	if err != nil {
+		if buf != nil {
+			scratch.Put(buf)
+		}
 		return nil, err
 	}
-	return img.ResizeKeras(opts)
+	out, err := img.ResizeKeras(opts)
+	if out != img && buf != nil {
+		scratch.Put(buf)
+	}
+	return out, err
 }
 
 func (o LoadOptions) validate() error {
