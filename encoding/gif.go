@@ -18,7 +18,7 @@ type gifFrame struct {
 	width, height  int // image size: logical screen, grown to hold the frame
 	x0, y0, w, h   int // frame extent
 	palette        []byte
-	paletted       bool // mode "P"; otherwise "L" (no palette, or an identity gray palette)
+	paletted       bool // pixels go through palette; otherwise they are gray levels (mode "L")
 	transparency   int  // -1 if none
 	interlaced     bool
 	lzwBits        int
@@ -27,13 +27,24 @@ type gifFrame struct {
 	screenPaletted bool
 }
 
-// gifPaletteNeeded is GifImageFile._is_palette_needed: false for an identity gray ramp.
+// gifPaletteNeeded is GifImageFile._is_palette_needed: false for an identity gray ramp. Like
+// its chained comparison it only fails on a cut-off palette when it reaches the missing byte.
 func gifPaletteNeeded(p []byte) (bool, error) {
+	cut := fmt.Errorf("%w: gif: palette cut off", ErrTruncated)
 	for i := 0; i < len(p); i += 3 {
-		if i+2 >= len(p) {
-			return false, fmt.Errorf("%w: gif: palette cut off", ErrTruncated)
+		if int(p[i]) != i/3 {
+			return true, nil
 		}
-		if !(int(p[i]) == i/3 && p[i] == p[i+1] && p[i+1] == p[i+2]) {
+		if i+1 >= len(p) {
+			return false, cut
+		}
+		if p[i+1] != p[i] {
+			return true, nil
+		}
+		if i+2 >= len(p) {
+			return false, cut
+		}
+		if p[i+2] != p[i+1] {
 			return true, nil
 		}
 	}
