@@ -167,3 +167,33 @@ func BenchmarkKernel1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSaveOpen1M saves and loads the million-embedding database (516 MB): the atomic save
+// with its fsyncs, and Open with its checksum and validation, from the page cache.
+func BenchmarkSaveOpen1M(b *testing.B) {
+	db, _ := db1M(b)
+	path := b.TempDir() + "/faces.db"
+	if err := db.Save(path); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("save", func(b *testing.B) {
+		b.SetBytes(int64(4 * (len(db.data) + len(db.owner))))
+		for b.Loop() {
+			if err := db.Save(path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open", func(b *testing.B) {
+		b.SetBytes(int64(4 * (len(db.data) + len(db.owner))))
+		for b.Loop() {
+			got, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.NumSamples() != db.NumSamples() {
+				b.Fatalf("loaded %d samples, saved %d", got.NumSamples(), db.NumSamples())
+			}
+		}
+	})
+}

@@ -217,10 +217,10 @@ func (d *decoder) decode() (*DB, error) {
 		if err := ValidName(name); err != nil {
 			return nil, corrupt("identity %d: %v", i, err)
 		}
-		if _, dup := db.index[name]; dup {
+		db.index[name] = i // one map operation: a duplicate leaves the map a name short
+		if len(db.index) != i+1 {
 			return nil, corrupt("identity %q stored twice", name)
 		}
-		db.index[name] = i
 		db.names = append(db.names, name)
 	}
 
