@@ -20,8 +20,8 @@ type CalibrationOptions struct {
 	Folds int
 	// ThresholdStep is the spacing of the threshold grid, which starts at 0 (default 0.001).
 	ThresholdStep float64
-	// ThresholdMax ends the grid (default: 4, the largest L2 distance between unit vectors
-	// is 2, or past the largest distance seen if that is farther).
+	// ThresholdMax ends the grid (default: 4, twice the largest L2 distance between unit
+	// vectors, or one step past the largest distance seen when that is larger).
 	ThresholdMax float64
 	// FARTarget is the false accept rate for the TAR figure (default 1e-3).
 	FARTarget float64

@@ -9,7 +9,8 @@ import (
 // Sentinel errors for bad vectors. Callers branch on them with errors.Is; the wrapped message
 // says which row or component was at fault.
 var (
-	// ErrDimMismatch reports two vectors (or a vector and a database) of different lengths.
+	// ErrDimMismatch reports two vectors of different lengths. (A probe or embedding of the
+	// wrong length for a database is ErrModelMismatch: it comes from another model.)
 	ErrDimMismatch = errors.New("dimension mismatch")
 	// ErrEmptyVector reports a vector with no components.
 	ErrEmptyVector = errors.New("empty vector")
