@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Write testdata/bad/: hostile and broken image files that every image-taking facenet command must
+refuse with one clear error line, quickly and without large allocations.
+
+Each file is built from a small seeded image (Pillow's own encoders, so the valid parts are what real
+software writes) and then broken in one way: empty files, text named .jpg/.png, truncated baseline and
+progressive JPEGs, a PNG with a bad CRC, headers announcing 100000x100000 pixels (JPEG can only say
+65535x65535) or zero width/height, garbage after valid headers, a GIF without frames, BMPs with
+impossible sizes, headers just under the pixel limit with almost no data behind them, and a
+progressive JPEG with thousands of scans.
+
+manifest.json lists every file with its sha256, why it is bad, the error class the Go package must
+return ("unsupported", "invalid", "truncated", "bomb": encoding.ErrUnsupportedFormat,
+ErrInvalidImage, ErrTruncated, ErrDecompressionBomb) and what keras.utils.load_img (Pillow 11) does
+with it, so the expectations come from the reference rather than from the Go code. It also describes
+the inputs the tests make at run time (a directory, a dangling symlink, a FIFO, a missing file),
+which cannot be committed.
+
+The output is deterministic: fixed seeds, no timestamps. --check regenerates in memory and fails if
+the directory differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import re
+import struct
+import sys
+import warnings
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+SEED = 90909
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# A header this size (13000 x 13000 = 169 M pixels) is under Pillow's 178,956,970-pixel
+# DecompressionBombError limit, so a decoder must start on it: with no data behind it, it must fail
+# without touching the 507 MB the header announces.
+NEAR_LIMIT = 13000
+
+# Inputs the tests create themselves (git cannot hold them, or holding them would be pointless).
+RUNTIME_CASES = [
+    {"name": "directory.jpg", "kind": "directory", "reason": "a directory whose name looks like an image"},
+    {"name": "dangling.jpg", "kind": "dangling symlink", "reason": "a symlink to a file that does not exist"},
+    {"name": "missing.jpg", "kind": "missing", "reason": "a path that does not exist"},
+    {"name": "fifo.jpg", "kind": "fifo", "reason": "a named pipe nobody writes to: reading it blocks forever"},
+    {"name": "unreadable.jpg", "kind": "chmod 000",
+     "reason": "a file without read permission; the tests run as root, which reads it anyway, so "
+               "they check only that it either fails cleanly or decodes the valid image inside"},
+]
+
+
+def seeded(w: int, h: int, seed: int) -> np.ndarray:
+    """A smooth colour pattern with noise: compresses like a photo, not like flat colour."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    base = np.stack([x * 255 // max(w - 1, 1), y * 255 // max(h - 1, 1), (x + y) * 127 // max(w + h - 2, 1)], -1)
+    return np.clip(base + rng.integers(-12, 13, (h, w, 3)), 0, 255).astype(np.uint8)
+
+
+def pil_bytes(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def png_chunk(cid: bytes, data: bytes, crc: int | None = None) -> bytes:
+    if crc is None:
+        crc = zlib.crc32(cid + data)
+    return struct.pack(">I", len(data)) + cid + data + struct.pack(">I", crc & 0xFFFFFFFF)
+
+
+def ihdr(width: int, height: int, depth: int = 8, color_type: int = 2) -> bytes:
+    return png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0))
+
+
+def bmp(width: int, height: int, bits: int = 24, pixels: bytes = b"", *, header: int = 40, offset: int | None = None) -> bytes:
+    """A BITMAPINFOHEADER file; header > 40 pads the info header to that declared size."""
+    info = struct.pack("<IiiHHIIiiII", header, width, height, 1, bits, 0, 0, 2835, 2835, 0, 0)
+    info += b"\x00" * max(0, header - 40)
+    if offset is None:
+        offset = 14 + len(info)
+    return b"BM" + struct.pack("<IHHI", 14 + len(info) + len(pixels), 0, 0, offset) + info + pixels
+
+
+def gif_screen(width: int, height: int) -> bytes:
+    """GIF89a header, logical screen with a 2-colour global palette."""
+    return b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+
+
+def segment_end(data: bytes, marker: bytes) -> int:
+    """Offset just past the first segment with this JPEG marker (its 2-byte length included)."""
+    at = data.index(marker)
+    return at + 2 + struct.unpack(">H", data[at + 2:at + 4])[0]
+
+
+def with_jpeg_size(data: bytes, width: int, height: int) -> bytes:
+    out = bytearray(data)
+    sof = out.index(b"\xff\xc0") if b"\xff\xc0" in out else out.index(b"\xff\xc2")
+    struct.pack_into(">HH", out, sof + 5, height, width)
+    return bytes(out)
+
+
+def build() -> dict[str, tuple[bytes, str, str]]:
+    """name -> (bytes, expected Go error class, why the file is bad)."""
+    rng = np.random.default_rng(SEED)
+    photo = Image.fromarray(seeded(64, 48, SEED))
+    base = pil_bytes(photo, "JPEG", quality=90)
+    prog = pil_bytes(photo, "JPEG", quality=90, progressive=True)
+    png = pil_bytes(photo, "PNG")
+    gif = pil_bytes(photo.convert("P"), "GIF")
+    sos_end = segment_end(base, b"\xff\xda")
+    out: dict[str, tuple[bytes, str, str]] = {}
+
+    def add(name, data, expect, reason):
+        assert name not in out, name
+        out[name] = (data, expect, reason)
+
+    # Not images at all.
+    add("empty.jpg", b"", "unsupported", "0 bytes, named .jpg")
+    add("empty.png", b"", "unsupported", "0 bytes, named .png")
+    add("text.jpg", b"This is a text file with an image extension.\n", "unsupported", "plain text named .jpg")
+    add("text.png", b"#!/bin/sh\necho 'not a PNG'\n", "unsupported", "a shell script named .png")
+    add("random.jpg", rng.integers(0, 256, 1024, dtype=np.uint8).tobytes(), "unsupported", "1 KiB of random bytes named .jpg")
+
+    # JPEG.
+    add("jpeg_only_soi.jpg", b"\xff\xd8\xff", "truncated", "the JPEG start-of-image marker and nothing else")
+    add("jpeg_truncated_baseline.jpg", base[: sos_end + (len(base) - sos_end) // 2], "truncated",
+        "baseline JPEG cut in the middle of its entropy-coded data")
+    prog_scan2 = prog.index(b"\xff\xda", prog.index(b"\xff\xda") + 2)
+    add("jpeg_truncated_progressive.jpg", prog[: prog_scan2 + 40], "truncated",
+        "progressive JPEG cut inside its second scan")
+    add("jpeg_header_only.jpg", base[:sos_end], "truncated", "every JPEG header up to the scan header, no image data")
+    add("jpeg_garbage_after_sos.jpg", base[:sos_end] + rng.integers(0, 256, 2000, dtype=np.uint8).tobytes() + b"\xff\xd9",
+        "invalid", "valid JPEG headers followed by 2000 random bytes as the scan (stray markers in it)")
+    add("jpeg_garbage_before_sof.jpg", base[:20] + rng.integers(0, 256, 400, dtype=np.uint8).tobytes(), "truncated",
+        "SOI and the JFIF header, then random bytes: no frame, no scan")
+    add("jpeg_bomb_65535x65535.jpg", with_jpeg_size(base, 65535, 65535), "bomb",
+        "SOF declares 65535x65535 (4.3 G pixels; 16-bit fields cannot say 100000)")
+    add("jpeg_zero_width.jpg", with_jpeg_size(base, 0, 48), "invalid", "SOF declares width 0")
+    add("jpeg_zero_height.jpg", with_jpeg_size(base, 64, 0), "invalid", "SOF declares height 0 (a DNL marker is not supported)")
+    add(f"jpeg_near_limit_{NEAR_LIMIT}x{NEAR_LIMIT}_no_data.jpg", with_jpeg_size(base[:sos_end], NEAR_LIMIT, NEAR_LIMIT),
+        "truncated", f"SOF declares {NEAR_LIMIT}x{NEAR_LIMIT} (under the bomb limit), no image data follows")
+    # Thousands of empty progressive scans: each makes libjpeg sweep the whole coefficient buffer.
+    flat = pil_bytes(Image.fromarray(np.full((2048, 2048), 128, np.uint8)), "JPEG", quality=50, progressive=True)
+    first = flat.index(b"\xff\xda")
+    second = flat.index(b"\xff\xda", first + 2)
+    scan = flat[second: second + 2 + struct.unpack(">H", flat[second + 2:second + 4])[0]]
+    add("jpeg_scan_bomb_2000_scans.jpg", flat[:second] + scan * 2000 + b"\xff\xd9", "invalid",
+        "2048x2048 progressive JPEG with 2000 empty scans: Pillow decodes it, sweeping 4 M coefficients "
+        "per scan; the Go decoder stops at 500 scans")
+
+    # PNG.
+    bad_crc = bytearray(png)
+    bad_crc[29] ^= 0xFF  # last byte of the IHDR CRC (8 signature + 8 chunk header + 13 data)
+    add("png_bad_crc.png", bytes(bad_crc), "invalid", "IHDR chunk with a wrong CRC")
+    idat = png_chunk(b"IDAT", zlib.compress(b"\x00" * 64, 9))
+    iend = png_chunk(b"IEND", b"")
+    add("png_bomb_100000x100000.png", PNG_SIGNATURE + ihdr(100000, 100000) + idat + iend, "bomb",
+        "IHDR declares 100000x100000 (10 G pixels) over 64 bytes of data")
+    add("png_zero_width.png", PNG_SIGNATURE + ihdr(0, 48) + idat + iend, "invalid", "IHDR declares width 0")
+    add("png_zero_height.png", PNG_SIGNATURE + ihdr(64, 0) + idat + iend, "invalid", "IHDR declares height 0")
+    add("png_ihdr_only.png", PNG_SIGNATURE + ihdr(64, 48), "truncated", "signature and IHDR, then the file ends")
+    add("png_no_idat.png", PNG_SIGNATURE + ihdr(64, 48) + iend, "invalid", "IHDR then IEND: no image data at all")
+    add("png_garbage_after_ihdr.png", PNG_SIGNATURE + ihdr(64, 48) + rng.integers(0, 256, 1000, dtype=np.uint8).tobytes(),
+        "invalid", "valid signature and IHDR followed by 1000 random bytes")
+    add("png_idat_not_zlib.png", PNG_SIGNATURE + ihdr(64, 48) + png_chunk(b"IDAT", rng.integers(0, 256, 1000, dtype=np.uint8).tobytes()) + iend,
+        "invalid", "IDAT holds random bytes instead of a zlib stream")
+    add("png_truncated.png", png[: len(png) // 2], "truncated", "a valid PNG cut in half")
+    add(f"png_near_limit_{NEAR_LIMIT}x{NEAR_LIMIT}_64_bytes.png", PNG_SIGNATURE + ihdr(NEAR_LIMIT, NEAR_LIMIT) + idat + iend,
+        "truncated", f"IHDR declares {NEAR_LIMIT}x{NEAR_LIMIT} (under the bomb limit) over 64 bytes of pixel data")
+
+    # GIF.
+    add("gif_no_frames.gif", gif_screen(10, 10) + b";", "invalid", "header, screen and palette, then the trailer: no frame")
+    frame_2x2 = b",\x00\x00\x00\x00\x02\x00\x02\x00\x00" + b"\x02\x02\x44\x01\x00"  # descriptor, LZW min 2, data
+    add("gif_bomb_65535x65535.gif", gif_screen(65535, 65535) + frame_2x2 + b";", "bomb",
+        "logical screen of 65535x65535 (4.3 G pixels) around a 2x2 frame")
+    add("gif_truncated.gif", gif[: len(gif) * 2 // 3], "truncated", "a valid GIF cut inside its LZW data")
+
+    # BMP.
+    row24 = b"\x00" * 32  # 10 pixels of 24 bits, padded to 4 bytes
+    add("bmp_bomb_100000x100000.bmp", bmp(100000, 100000, 24, row24), "bomb", "header declares 100000x100000 (10 G pixels)")
+    add("bmp_negative_width.bmp", bmp(-10, 10, 24, row24 * 10), "bomb",
+        "width -10; Pillow reads the field unsigned, 4294967286 pixels wide")
+    add("bmp_height_int32_min.bmp", bmp(10, -(2**31), 24, row24 * 10), "bomb",
+        "height -2147483648: top-down with a magnitude no int32 holds")
+    # Unsigned width and height whose product does not fit in 64 signed bits (found by FuzzPreprocess).
+    overflow = bytearray(bmp(10, 10, 24, row24 * 10))
+    struct.pack_into("<II", overflow, 18, 0xFFFFFFFF, 0xC0000000)
+    add("bmp_pixel_count_overflow.bmp", bytes(overflow), "bomb",
+        "width 4294967295 and height 3221225472 (both read unsigned, as Pillow does): 1.4e19 pixels, "
+        "more than a signed 64-bit product holds")
+    add("bmp_zero_width.bmp", bmp(0, 10, 24, row24 * 10), "invalid", "header declares width 0")
+    add("bmp_offset_past_end.bmp", bmp(10, 10, 24, row24 * 10, offset=100000), "truncated",
+        "pixel data offset 100000 in a 374-byte file")
+    add("bmp_pixel_depth_0.bmp", bmp(10, 10, 0, row24 * 10), "unsupported", "0 bits per pixel")
+    add("bmp_header_size_1000.bmp", bmp(10, 10, 24, row24 * 10, header=1000), "unsupported", "info header claims to be 1000 bytes long")
+    add(f"bmp_near_limit_{NEAR_LIMIT}x{NEAR_LIMIT}_320_bytes.bmp", bmp(NEAR_LIMIT, NEAR_LIMIT, 24, row24 * 10), "truncated",
+        f"header declares {NEAR_LIMIT}x{NEAR_LIMIT} (under the bomb limit) over 320 bytes of pixels")
+    return out
+
+
+def pillow_verdict(data: bytes) -> str:
+    """What keras.utils.load_img (target 160x160, as the notebook calls it) does with the bytes."""
+    from keras.utils import load_img  # late: importing TensorFlow takes seconds
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = np.array(load_img(io.BytesIO(data), target_size=(160, 160)))
+    except Exception as e:  # noqa: BLE001 - any failure is the verdict, recorded verbatim
+        # object addresses would make the manifest differ per run
+        return re.sub(r" at 0x[0-9a-f]+", "", f"{type(e).__name__}: {e}")
+    return f"decodes it ({arr.shape[1]}x{arr.shape[0]})"
+
+
+def manifest(files: dict[str, tuple[bytes, str, str]]) -> dict:
+    import PIL
+
+    entries = []
+    for name in sorted(files):
+        data, expect, reason = files[name]
+        entries.append({"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                        "expect": expect, "reason": reason, "pillow": pillow_verdict(data)})
+    return {"generator": "scripts/make_bad_corpus.py", "pillow_version": PIL.__version__,
+            "near_limit": NEAR_LIMIT, "files": entries, "runtime": RUNTIME_CASES}
+
+
+def render(files) -> dict[str, bytes]:
+    out = {name: data for name, (data, _, _) in files.items()}
+    out["manifest.json"] = (json.dumps(manifest(files), indent=1, sort_keys=True) + "\n").encode()
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="testdata/bad", type=Path, help="directory to write (default: %(default)s)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if --out differs from what would be written")
+    args = p.parse_args(argv)
+    wanted = render(build())
+    if args.check:
+        have = {f.name: f.read_bytes() for f in args.out.iterdir() if f.is_file()} if args.out.is_dir() else {}
+        diff = sorted(n for n in set(wanted) | set(have) if wanted.get(n) != have.get(n))
+        for n in diff:
+            print(f"differs: {args.out / n}", file=sys.stderr)
+        return 1 if diff else 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.iterdir():
+        if old.is_file() and old.name not in wanted:
+            old.unlink()
+    for name, data in sorted(wanted.items()):
+        (args.out / name).write_bytes(data)
+    print(f"wrote {len(wanted) - 1} files and manifest.json to {args.out} ({sum(map(len, wanted.values()))} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
