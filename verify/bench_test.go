@@ -197,3 +197,22 @@ func BenchmarkSaveOpen1M(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkExact1M is the reference scan (WhoIsIt on the DB) and the cost of building the
+// Index, the two choices for a one-off probe against a million embeddings.
+func BenchmarkExact1M(b *testing.B) {
+	db, _ := db1M(b)
+	probe := randomUnit(rand.New(rand.NewPCG(3, 3)), 128)
+	b.Run("whoisit-scan", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := WhoIsIt(probe, db, NotebookThreshold); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("new-index", func(b *testing.B) {
+		for b.Loop() {
+			NewIndex(db)
+		}
+	})
+}

@@ -102,7 +102,9 @@ func (ix *Index) split(nblocks int) [][2]int {
 	return spans
 }
 
-// quantizeRow writes row r's codes and scale and returns ||x̂||, ||x-x̂|| and ||x||².
+// quantizeRow writes row r's codes and scale and returns ||x̂||, ||x-x̂|| and ||x||². How a
+// code is rounded does not matter for correctness: the error bound is measured from the codes
+// actually stored.
 func (ix *Index) quantizeRow(r int) (hat, errNorm, norm2 float64) {
 	x := ix.data[r*ix.dim : (r+1)*ix.dim]
 	m := 0.0
@@ -113,14 +115,17 @@ func (ix *Index) quantizeRow(r int) (hat, errNorm, norm2 float64) {
 	ix.norm2[r] = norm2
 	w := float32(m / 127)
 	ix.scale[r] = w
+	inv := 0.0
+	if w > 0 {
+		inv = 1 / float64(w)
+	}
+	base := (r/blockRows)*ix.groups*groupBytes + (r%blockRows)*groupDims
 	var h2, e2 float64
 	for i, v := range x {
-		var c float64
-		if w > 0 {
-			c = math.Max(-127, math.Min(127, math.RoundToEven(float64(v)/float64(w))))
-		}
-		ix.codes[ix.codeIndex(r, i)] = uint8(int(c) + codeOffset)
-		xh := c * float64(w)
+		// Round half away from zero by truncation, and clamp: w may round below m/127.
+		c := max(-127, min(127, int32(float64(v)*inv+math.Copysign(0.5, float64(v)))))
+		ix.codes[base+(i/groupDims)*groupBytes+i%groupDims] = uint8(c + codeOffset)
+		xh := float64(c) * float64(w)
 		e := float64(v) - xh
 		h2 += xh * xh
 		e2 += e * e
