@@ -192,6 +192,24 @@ func TestSaveNeverOverwritesAnotherFile(t *testing.T) {
 	require.True(t, onDisk.Has("kian"))
 }
 
+func TestSaveThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.db")
+	link := filepath.Join(dir, "faces.db")
+	require.NoError(t, sampleDB(t).Save(real))
+	require.NoError(t, os.Symlink("real.db", link))
+	db, err := Open(link)
+	require.NoError(t, err)
+	require.NoError(t, db.Enrol("kian", []float32{1, 1, 0}))
+	require.NoError(t, db.Save(link))
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	require.Equal(t, fs.ModeSymlink, fi.Mode().Type(), "the link stays a link")
+	got, err := Open(real)
+	require.NoError(t, err)
+	require.True(t, got.Has("kian"), "the target has the change")
+}
+
 func TestOpenOrCreate(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "faces.db")

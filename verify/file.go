@@ -349,13 +349,19 @@ func OpenOrCreate(path string, space Space) (*DB, error) {
 // Save writes the database to path atomically: into a temporary file in the same directory,
 // fsynced, renamed over path, and the directory fsynced. A crash at any point leaves either
 // the previous file or the new one, both complete and checksum-valid. A crash can leave a
-// stray ".<name>.tmp-*" file next to path; it is never read.
+// stray ".<name>.tmp-*" file next to path; it is never read. A symlink at path is followed:
+// its target is replaced and the link kept.
 //
 // Save only replaces a file this DB was loaded from (or last saved to) and that has not
 // changed since; any other existing file gives ErrConflict, so a database that failed to
 // load, or that another process rewrote meanwhile, is never overwritten. The check and the
 // rename are not one atomic step: concurrent writers still need a lock of their own.
 func (db *DB) Save(path string) error {
+	// Renaming over a symlink would replace the link and leave its target stale: write
+	// where it points instead.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	mode := fs.FileMode(0o600) // embeddings are biometric data
 	fi, err := os.Stat(path)
 	switch {
