@@ -49,6 +49,7 @@ type config struct {
 	inter      int
 	reps       int
 	cpuprofile string
+	maxGarbage int64 // tfmodel.Options.MaxGarbageBytes
 }
 
 // report is the JSON line a run prints; scripts/bench_compare.py reads the same fields from the
@@ -103,6 +104,7 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.inter, "inter", 1, "TensorFlow inter-op threads")
 	fs.IntVar(&c.reps, "reps", 1, "timed passes over the images after the warm-up")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile of the timed passes to this file")
+	fs.Int64Var(&c.maxGarbage, "max-garbage", 0, "tfmodel.Options.MaxGarbageBytes: C tensor bytes awaiting finalizers before a forced GC (0: tfmodel's default, <0: never)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: facenet-bench -mode loop|batched|floor -model DIR -list FILE [flags]")
 		fs.PrintDefaults()
@@ -184,7 +186,7 @@ func openEncoder(c config) (*encoding.Encoder, *tfmodel.Model, error) {
 	m, err := tfmodel.Load(c.model, tfmodel.Options{
 		Tags: prof.Signature.TagSet, Signature: prof.Signature.SignatureDef,
 		Input: prof.Signature.Input, Output: prof.Signature.Output,
-		IntraOpThreads: c.intra, InterOpThreads: c.inter,
+		IntraOpThreads: c.intra, InterOpThreads: c.inter, MaxGarbageBytes: c.maxGarbage,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -30,9 +30,9 @@ func TestParseArgs(t *testing.T) {
 			require.Equal(t, config{mode: "loop", model: "m", list: "l", batch: 32, intra: 2, inter: 1, reps: 1}, c)
 		}},
 		{name: "all flags", args: append([]string{"-mode", "floor", "-batch", "8", "-workers", "3", "-intra", "4",
-			"-inter", "2", "-reps", "5", "-cpuprofile", "p"}, base...), check: func(t *testing.T, c config) {
+			"-inter", "2", "-reps", "5", "-cpuprofile", "p", "-max-garbage", "-1"}, base...), check: func(t *testing.T, c config) {
 			require.Equal(t, config{mode: "floor", model: "m", list: "l", batch: 8, workers: 3, intra: 4, inter: 2,
-				reps: 5, cpuprofile: "p"}, c)
+				reps: 5, cpuprofile: "p", maxGarbage: -1}, c)
 		}},
 		{name: "no mode", args: base, wantErr: "-mode must be loop, batched or floor"},
 		{name: "bad mode", args: append([]string{"-mode", "fast"}, base...), wantErr: `got "fast"`},
