@@ -131,6 +131,7 @@ golden: models
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-notebook --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
+	$(PY) scripts/golden_numpy_distances.py --count 60 --out testdata/verify/numpy_float32.json
 	$(PY) scripts/crosscheck_faceapi.py --package $(FACEAPI) --model $(MODELS)/dlib-resnet-v1 \
 	  --images $(FACEAPI_IMAGES) --golden-out testdata/faceapi/golden_faceapi.jsonl
 

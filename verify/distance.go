@@ -78,9 +78,10 @@ func sqDist(a, b []float32) float64 {
 }
 
 // dist32 is the notebook's distance: np.linalg.norm(a - b) on float32 arrays is a numpy
-// float32 scalar, and the notebook compares and prints that float32.
+// float32 scalar, and the notebook compares and prints that float32. It is computed in numpy's own
+// order (numpyDist32), so the printed digits are the notebook's.
 func dist32(a, b []float32) float32 {
-	return float32(math.Sqrt(sqDist(a, b)))
+	return numpyDist32(a, b)
 }
 
 // SquaredL2Distance returns ||a-b||², accumulated in float64 from float32 differences.
@@ -92,8 +93,8 @@ func SquaredL2Distance(a, b []float32) (float64, error) {
 }
 
 // L2Distance returns ||a-b|| as the notebook's np.linalg.norm(encoding - database[identity]),
-// accumulated in float64. Rounded to float32 it is the value Verify and WhoIsIt compare and
-// print; it agrees with numpy's float32 result to about 1e-7.
+// accumulated in float64: the exact value to about 1e-16. Verify and WhoIsIt compare and print
+// the float32 numpy computes, which agrees with it to about 1e-7.
 func L2Distance(a, b []float32) (float64, error) {
 	if err := checkPair(a, b); err != nil {
 		return 0, fmt.Errorf("L2 distance: %w", err)

@@ -94,7 +94,7 @@ func ExampleNewIndex() {
 	fmt.Println(top)
 	// Output:
 	// it's younes, the distance is 0.21954466
-	// [{danielle 0.7165275} {younes 0.8136772}]
+	// [{danielle 0.71652746} {younes 0.81367713}]
 }
 
 func ExampleOpenOrCreate() {
