@@ -144,6 +144,10 @@ type probe struct {
 	qabs, qsign  []int8
 	w            float64 // code step
 	norm2, slack float64
+	// rel bounds the relative error of the reference squared distance against the exact
+	// one, whatever order it sums in: float32 differences, up to dim float32 roundings of the
+	// sum (as numpy's BLAS), the square root and the final float32 rounding, with room to spare.
+	rel float64
 }
 
 func (ix *Index) newProbe(q []float32) *probe {
@@ -168,12 +172,12 @@ func (ix *Index) newProbe(q []float32) *probe {
 			p.qabs[g*groupBytes+r*groupDims+k] = int8(math.Abs(c))
 		}
 	}
-	// Bound on |d² - estimate|: twice the dot-product bound, plus room for float rounding in
-	// the estimate and in the reference distance (float32 differences, a float32 result),
-	// all far below 1e-6 relative.
+	// Bound on |d² - estimate|: twice the dot-product bound, plus room for float64 rounding
+	// in the estimate, plus the absolute error of float32 sums that reach subnormal values.
 	dotErr := math.Sqrt(e2)*ix.maxHat + math.Sqrt(p.norm2)*ix.maxErr
-	// The last term covers subnormal distances, where float32 rounding is absolute.
-	p.slack = 2*dotErr + 1e-6*(p.norm2+ix.maxNorm2) + 1e-70
+	n := float64(ix.dim + 16)
+	p.slack = 2*dotErr + 1e-9*(p.norm2+ix.maxNorm2) + n*0x1p-140
+	p.rel = n * 0x1p-22
 	return p
 }
 
@@ -217,9 +221,15 @@ type candidate struct {
 }
 
 // bound turns a k-th upper bound into the largest estimate a row may have and still be in
-// the answer, with the relative rounding room of the reference distance on both sides.
-func bound(limit, slack float64) float64 {
-	return limit*(1+4e-6) + slack
+// the answer: a row whose reference distance² is at most limit has an exact distance² at most
+// limit/(1-rel), so its estimate is at most that plus slack.
+func (p *probe) bound(limit float64) float64 {
+	return limit*(1+3*p.rel) + p.slack
+}
+
+// upper is the bound on a row's reference distance² given its estimate.
+func (p *probe) upper(est float64) float64 {
+	return (est + p.slack) * (1 + p.rel)
 }
 
 // scan runs the prefilter over blocks [b0, b1) and returns the surviving rows and the
@@ -244,10 +254,10 @@ func (ix *Index) scan(p *probe, k, b0, b1 int) ([]candidate, *topList) {
 			}
 			r := r0 + j
 			cands = append(cands, candidate{r, est})
-			ub := (est + p.slack) * (1 + 1e-6)
+			ub := p.upper(est)
 			if ub < top.limit() || len(top.ubs) < k {
 				top.add(ix.owner[r], ub)
-				limit = bound(top.limit(), p.slack)
+				limit = p.bound(top.limit())
 			}
 		}
 	}
@@ -276,7 +286,7 @@ func (ix *Index) search(q []float32, k int) []Neighbor {
 			all.add(id, t.ubs[i])
 		}
 	}
-	limit := bound(all.limit(), p.slack)
+	limit := p.bound(all.limit())
 
 	// Exact re-ranking: the same distance as the DB's scan, minimum per identity.
 	best := map[uint32]float32{}
