@@ -52,10 +52,10 @@ func checkPair(a, b []float32) error {
 	return nil
 }
 
-// sqDist is the distance kernel every decision uses, so the exact search and the fast index
-// return bit-identical distances. The difference is taken in float32, as numpy subtracts two
-// float32 arrays; its square is exact in float64 (24-bit by 24-bit mantissas), so only the
-// sum rounds, and that in float64. Inputs must have been checked.
+// sqDist is the squared distance accumulated in float64, nearly exact: the difference is
+// taken in float32, as numpy subtracts two float32 arrays; its square is exact in float64
+// (24-bit by 24-bit mantissas), so only the sum rounds, and that in float64. The decisions use
+// dist32 instead. Inputs must have been checked.
 func sqDist(a, b []float32) float64 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float64
@@ -79,7 +79,9 @@ func sqDist(a, b []float32) float64 {
 
 // dist32 is the notebook's distance: np.linalg.norm(a - b) on float32 arrays is a numpy
 // float32 scalar, and the notebook compares and prints that float32. It is computed in numpy's own
-// order (numpyDist32), so the printed digits are the notebook's.
+// order (numpyDist32), so the printed digits are the notebook's. Every decision (Verify,
+// WhoIsIt, TopK, the Index's re-ranking, Calibrate) goes through it, so the exact scan and the
+// fast index return bit-identical distances.
 func dist32(a, b []float32) float32 {
 	return numpyDist32(a, b)
 }

@@ -17,9 +17,10 @@
 //     a strictly smaller distance replaces the minimum (so a tie keeps the first identity),
 //     and the answer is unknown when min_dist > threshold, so exactly the threshold is known.
 //
-// Distances are computed as numpy does on float32 arrays, np.linalg.norm(a - b): float32
-// differences, squares summed in float64, rounded once to a float32, and that float32 is
-// what is compared and printed. Decision.Message and Match.Message print the notebook's
+// Distances are np.linalg.norm(a - b) on float32 arrays, bit for bit: float32 differences,
+// squares summed in the order of the OpenBLAS sdot kernel numpy runs, the square root rounded to
+// float32; that float32 is what is compared and printed. L2Distance and SquaredL2Distance give
+// the float64-accumulated value instead, the exact one to about 1e-16. Decision.Message and Match.Message print the notebook's
 // sentences ("It's younes, welcome in!", "it's younes, the distance is 0.5992949"), with the
 // distance formatted by FormatFloat32 as Python prints a numpy float32.
 //
