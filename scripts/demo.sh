@@ -68,16 +68,19 @@ replay() {
 cat <<'EOF'
 facenet demo: the Keras face-recognition notebook, replayed through the Go CLI.
 Expected with a real face model: camera_0 is younes, camera_1 and camera_3 bertrand, camera_2 benoit
-(benoit holding kian's card, so verify(camera_2, kian) must refuse).
+(benoit holding kian's card: the notebook's verify(camera_2, kian) refuses him).
 EOF
 
 replay dlib-resnet-v1 "$root/build/models/dlib-resnet-v1" \
   "dlib ResNet (face-api 1.7.15 weights, 99.38% LFW), 150x150, threshold 0.6"
 cat <<'EOF'
 
-   These are 96x96 crops upsampled to 150x150, not the aligned 150x150 chips dlib's 0.6 was tuned on:
-   distances between different people come out small too, so read the calibration above before
-   trusting 0.6 on such images (`facenet calibrate --write-threshold` stores a threshold in a profile).
+   Every camera image lands on the right person, but these are 96x96 crops upsampled to 150x150, not
+   the aligned 150x150 chips dlib's 0.6 was tuned on: distances between different people come out
+   small too, so at 0.6 verify(camera_2, kian) lets benoit in on kian's card. The calibration above
+   finds a threshold near 0.22 for these images, which refuses him but also younes' camera_0 (0.363):
+   five genuine pairs are too few to choose well. `facenet calibrate --write-threshold` stores the
+   threshold it finds in the model's profile.
 EOF
 
 replay facenet-notebook "$root/build/models/facenet-notebook" \
