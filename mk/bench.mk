@@ -2,14 +2,14 @@
 # same machine, in one run (scripts/bench_compare.py; see BENCHMARKS.md). Included by the Makefile, which
 # provides ROOT, PY, GO, MODELS, SHARED and the cgo flags, and the build and models targets.
 #
-#   make bench                                   288 images, 3 rounds (about 6-9 minutes on 2 cores)
+#   make bench                                   288 images, 3 rounds of 2 passes (about 7 minutes on 2 cores)
 #   make bench BENCH_IMAGES=72 BENCH_ROUNDS=1    a quick look
 #   make bench BENCH_PROFILE=1                   also write build/bench/go-*.pprof (go tool pprof)
 #   make bench-go                                the testing.B benchmarks of the pieces
 
 BENCH_IMAGES  ?= 288
 BENCH_ROUNDS  ?= 3
-BENCH_REPS    ?= 1
+BENCH_REPS    ?= 2
 BENCH_BATCH   ?= 32
 # 2 cores: one TensorFlow op at a time using both of them, on both sides.
 BENCH_INTRA   ?= 2

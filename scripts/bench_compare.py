@@ -6,10 +6,10 @@ reports; wait4's ru_maxrss is checked to bound it) is one mode's alone:
 
   py-loop      the notebook's img_to_encoding per image          (scripts/bench_python.py --mode loop)
   go-loop      Encoder.ImgToEncoding per image                   (facenet-bench -mode loop)
-  py-batched   the same preprocessing, model.predict in batches  (scripts/bench_python.py --mode batched)
-  go-batched   Encoder.Encode, batches, decoding overlapped      (facenet-bench -mode batched)
   floor-1      tfmodel.Predict at batch 1 on pre-made inputs     (facenet-bench -mode floor -batch 1)
   floor-B      tfmodel.Predict at batch B on pre-made inputs     (facenet-bench -mode floor -batch B)
+  go-batched   Encoder.Encode, batches, decoding overlapped      (facenet-bench -mode batched)
+  py-batched   the same preprocessing, model.predict in batches  (scripts/bench_python.py --mode batched)
 
 The order is reversed every other round, so a drift of the machine (other load, thermal state) falls on
 both languages alike. Every mode gets the same image list (the image directory's files, sorted, repeated
@@ -57,14 +57,16 @@ def image_list(images_dir, n):
 
 
 def modes(batch):
-    """(name, side, mode, batch) of every run of a round, in forward order."""
+    """(name, side, mode, batch) of every run of a round, in forward order. Each pair the RESULT line
+    compares runs back to back (py-loop/go-loop, go-loop/floor-1, go-batched/py-batched), so a change
+    in the machine's other load between them is as small as it can be."""
     return [
         ("py-loop", "python", "loop", 1),
         ("go-loop", "go", "loop", 1),
-        ("py-batched", "python", "batched", batch),
-        ("go-batched", "go", "batched", batch),
         ("floor-1", "go", "floor", 1),
         (f"floor-{batch}", "go", "floor", batch),
+        ("go-batched", "go", "batched", batch),
+        ("py-batched", "python", "batched", batch),
     ]
 
 
@@ -141,17 +143,19 @@ def summarize(reports):
     }
 
 
-def result(summary):
+def result(summary, rounds):
     """The four numbers of the RESULT line.
 
-    Ratios are of median throughputs. overhead_pct is the Go per-image time above the batch-1
-    Session.Run floor. rss_ratio is the larger of the two Go/Python peak-RSS ratios (per-image pair and
-    batched pair), so it never flatters Go.
+    Each throughput ratio is the median over rounds of that round's ratio (the two runs of a pair are
+    neighbours in time, so drift of the machine's load cancels best within a round): per_image_ratio =
+    go-loop / py-loop, batched_ratio = go-batched / py-batched, and overhead_pct = (go-loop seconds per
+    image / floor-1 seconds per image - 1) * 100. rss_ratio is the larger of the two Go/Python peak-RSS
+    ratios (per-image pair and batched pair), so it never flatters Go.
     """
     s = summary
-    per_image = s["go-loop"]["ips_median"] / s["py-loop"]["ips_median"]
-    batched = s["go-batched"]["ips_median"] / s["py-batched"]["ips_median"]
-    overhead = (s["floor-1"]["ips_median"] / s["go-loop"]["ips_median"] - 1) * 100
+    per_image = statistics.median(paired_ratios(rounds, "go-loop", "py-loop"))
+    batched = statistics.median(paired_ratios(rounds, "go-batched", "py-batched"))
+    overhead = (statistics.median(paired_ratios(rounds, "floor-1", "go-loop")) - 1) * 100
     rss = max(s["go-loop"]["rss_mib"] / s["py-loop"]["rss_mib"],
               s["go-batched"]["rss_mib"] / s["py-batched"]["rss_mib"])
     return {"per_image_ratio": per_image, "batched_ratio": batched, "overhead_pct": overhead, "rss_ratio": rss}
@@ -235,7 +239,9 @@ def report_text(cfg, info_start, info_end, summary, names, rounds, worst):
     ]
     for a, b in (("go-loop", "py-loop"), ("go-batched", "py-batched"), ("floor-1", "go-loop")):
         r = paired_ratios(rounds, a, b)
-        lines.append(f"{a} / {b} images/s per round: " + ", ".join(f"{x:.3f}" for x in r))
+        lines.append(f"{a} / {b} images/s per round: " + ", ".join(f"{x:.3f}" for x in r) +
+                     f" (median {statistics.median(r):.3f}; ratio of the table's medians "
+                     f"{summary[a]['ips_median'] / summary[b]['ips_median']:.3f})")
     lines.append("first-embedding max |diff| vs py-loop: " +
                  ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
     return "\n".join(lines)
@@ -286,8 +292,8 @@ def main(argv=None):
                         help="images per timed pass, the directory's files repeated (default $BENCH_IMAGES or 288)")
     parser.add_argument("--rounds", type=int, default=env_int("BENCH_ROUNDS", 3),
                         help="rounds of all six modes (default $BENCH_ROUNDS or 3)")
-    parser.add_argument("--reps", type=int, default=env_int("BENCH_REPS", 1),
-                        help="timed passes per process after the warm-up (default $BENCH_REPS or 1)")
+    parser.add_argument("--reps", type=int, default=env_int("BENCH_REPS", 2),
+                        help="timed passes per process after the warm-up (default $BENCH_REPS or 2)")
     parser.add_argument("--batch", type=int, default=32, help="batch size of the batched modes (default 32)")
     parser.add_argument("--intra", type=int, default=2, help="TensorFlow intra-op threads, both sides (default 2)")
     parser.add_argument("--inter", type=int, default=1, help="TensorFlow inter-op threads, both sides (default 1)")
@@ -319,7 +325,7 @@ def main(argv=None):
     except CompareError as err:
         print(f"bench_compare: {err}", file=sys.stderr)
         return 1
-    res = result(summary)
+    res = result(summary, rounds)
     text = report_text(cfg, info_start, info_end, summary, names, rounds, worst)
     (out / "table.md").write_text(text + "\n\n" + result_line(res) + "\n", encoding="utf-8")
     (out / "results.json").write_text(json.dumps(
