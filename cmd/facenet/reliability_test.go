@@ -1,0 +1,671 @@
+package main
+
+// Reliability of the CLI against hostile input: every command that takes images, on every file
+// of testdata/bad and on paths that are not files, must exit 1 with one line on stderr naming the
+// file and the reason, within a deadline, without a panic and without touching an existing
+// database; hostile SavedModels (scripts/make_hostile_models.py) get one clear line from
+// `facenet embed`; and `facenet enroll` killed at a random moment leaves the old database or the
+// new one, never a broken one.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/verify"
+)
+
+// The process-level tests re-execute this test binary as the facenet CLI: with rbCLIEnv set,
+// TestMain runs the command line instead of the tests, under an address-space limit when
+// rbASEnv gives one (so a runaway allocation fails fast instead of waking the OOM killer).
+const (
+	rbCLIEnv      = "FACENET_RELIABILITY_CLI"
+	rbASEnv       = "FACENET_RELIABILITY_AS"
+	rbTrialsEnv   = "FACENET_CRASH_TRIALS"
+	rbDeadline    = 10 * time.Second
+	rbChildMemory = 4 << 30 // enough for TensorFlow and a small model
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(rbCLIEnv) != "" {
+		if s := os.Getenv(rbASEnv); s != "" {
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err == nil {
+				err = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: n, Max: n})
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "address-space limit:", err)
+				os.Exit(3)
+			}
+		}
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	code := m.Run()
+	if rbShared.dir != "" {
+		os.RemoveAll(rbShared.dir)
+	}
+	os.Exit(code)
+}
+
+// rbManifest is testdata/bad/manifest.json (scripts/make_bad_corpus.py).
+type rbManifest struct {
+	NearLimit int `json:"near_limit"`
+	Files     []struct {
+		File   string `json:"file"`
+		Expect string `json:"expect"`
+		Reason string `json:"reason"`
+		Pillow string `json:"pillow"`
+	} `json:"files"`
+}
+
+// rbReason is the text each expected error class puts in the message: the sentinel's own words.
+var rbReason = map[string]string{
+	"unsupported": encoding.ErrUnsupportedFormat.Error(),
+	"invalid":     encoding.ErrInvalidImage.Error(),
+	"truncated":   encoding.ErrTruncated.Error(),
+	"bomb":        encoding.ErrDecompressionBomb.Error(),
+}
+
+// rbInput is one hostile path and the words its error must contain.
+type rbInput struct {
+	name, path, reason string
+	// inFolder: calibrate (and enroll --dir) pick up regular files and symlinks only; a
+	// directory or a FIFO inside an identity folder is skipped by design, so only these
+	// inputs reach them.
+	inFolder bool
+}
+
+// rbWorld is what the tests share: the small control model, an enrolled database, and the
+// hostile inputs (committed files plus special files made here).
+type rbWorld struct {
+	dir     string
+	model   string
+	db      []byte // content of a database with three notebook identities
+	good    []string
+	inputs  []rbInput
+	fifos   []string
+	near    int
+	corpus  string
+	initErr error
+}
+
+var (
+	rbOnce   sync.Once
+	rbShared rbWorld
+)
+
+func rbSetup(t *testing.T) *rbWorld {
+	t.Helper()
+	model := testenv.Model(t, "hostile/good")
+	images := testenv.Testdata(t, "images")
+	corpus := testenv.Testdata(t, "bad")
+	rbOnce.Do(func() {
+		w := &rbShared
+		w.model, w.corpus = model, corpus
+		w.initErr = w.init(images)
+	})
+	require.NoError(t, rbShared.initErr)
+	return &rbShared
+}
+
+func (w *rbWorld) init(images string) error {
+	var err error
+	if w.dir, err = os.MkdirTemp("", "facenet-reliability-"); err != nil {
+		return err
+	}
+	for _, n := range []string{"andrew.jpg", "kian.jpg", "younes.jpg", "arnaud.jpg", "benoit.jpg"} {
+		w.good = append(w.good, filepath.Join(images, n))
+	}
+	dbPath := filepath.Join(w.dir, "faces.db")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"enroll", "--model", w.model, "--db", dbPath, "--quiet",
+		"andrew=" + w.good[0], "kian=" + w.good[1], "younes=" + w.good[2]}, &stdout, &stderr); code != 0 {
+		return fmt.Errorf("enrol the control database: %s", stderr.String())
+	}
+	if w.db, err = os.ReadFile(dbPath); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(filepath.Join(w.corpus, "manifest.json"))
+	if err != nil {
+		return fmt.Errorf("%w (regenerate with scripts/make_bad_corpus.py)", err)
+	}
+	var m rbManifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return err
+	}
+	w.near = m.NearLimit
+	for _, f := range m.Files {
+		reason, ok := rbReason[f.Expect]
+		if !ok {
+			return fmt.Errorf("manifest: %s: unknown class %q", f.File, f.Expect)
+		}
+		w.inputs = append(w.inputs, rbInput{name: f.File, path: filepath.Join(w.corpus, f.File), reason: reason, inFolder: true})
+	}
+	special := filepath.Join(w.dir, "special")
+	if err := os.Mkdir(special, 0o755); err != nil {
+		return err
+	}
+	directory := filepath.Join(special, "directory.jpg")
+	dangling := filepath.Join(special, "dangling.jpg")
+	fifo := filepath.Join(special, "fifo.jpg")
+	if err := os.Mkdir(directory, 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink(filepath.Join(special, "nowhere.jpg"), dangling); err != nil {
+		return err
+	}
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		return err
+	}
+	w.fifos = append(w.fifos, fifo)
+	w.inputs = append(w.inputs,
+		rbInput{name: "directory", path: directory, reason: "directory"},
+		rbInput{name: "dangling symlink", path: dangling, reason: "no such file", inFolder: true},
+		rbInput{name: "missing", path: filepath.Join(special, "missing.jpg"), reason: "no such file"},
+		rbInput{name: "fifo", path: fifo, reason: "not a regular file"},
+	)
+	// chmod 000 stops only non-root users; as root (how the tests run here) the file is read
+	// like any other, so the case would prove nothing and is left out.
+	if os.Geteuid() != 0 {
+		locked := filepath.Join(special, "locked.jpg")
+		data, err := os.ReadFile(w.good[0])
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(locked, data, 0o000); err != nil {
+			return err
+		}
+		w.inputs = append(w.inputs, rbInput{name: "chmod 000", path: locked, reason: "permission denied", inFolder: true})
+	}
+	return nil
+}
+
+// unblockFIFOs opens the write end of every FIFO and closes it, so a reader stuck in open or
+// read sees end of file and its goroutine can finish.
+func (w *rbWorld) unblockFIFOs() {
+	for _, f := range w.fifos {
+		if fd, err := syscall.Open(f, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			syscall.Close(fd)
+		}
+	}
+}
+
+type rbResult struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+// rbRun runs a command in-process. A panic fails the test with its stack; a command still
+// running at the deadline fails it too (after unblocking FIFOs so the goroutine can end).
+func (w *rbWorld) rbRun(t *testing.T, args ...string) rbResult {
+	t.Helper()
+	type outcome struct {
+		code  int
+		panic any
+		stack []byte
+	}
+	var stdout, stderr bytes.Buffer
+	done := make(chan outcome, 1)
+	start := time.Now()
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- outcome{panic: r, stack: debug.Stack()}
+			}
+		}()
+		done <- outcome{code: run(args, &stdout, &stderr)}
+	}()
+	select {
+	case o := <-done:
+		if o.panic != nil {
+			t.Fatalf("facenet %s panicked: %v\n%s", strings.Join(args, " "), o.panic, o.stack)
+		}
+		return rbResult{code: o.code, stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	case <-time.After(rbDeadline):
+		w.unblockFIFOs()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+		}
+		t.Fatalf("facenet %s: still running after %v", strings.Join(args, " "), rbDeadline)
+		return rbResult{}
+	}
+}
+
+// requireOneLineError checks the contract for a failed run: exit code 1 and exactly one line on
+// stderr, "facenet <cmd>: ...", containing every one of want.
+func requireOneLineError(t *testing.T, cmd string, r rbResult, want ...string) {
+	t.Helper()
+	require.Equal(t, 1, r.code, "exit code; stderr:\n%s", r.stderr)
+	require.True(t, strings.HasSuffix(r.stderr, "\n"), "stderr must end with a newline: %q", r.stderr)
+	require.Equal(t, 1, strings.Count(r.stderr, "\n"), "exactly one line on stderr, got:\n%s", r.stderr)
+	require.True(t, strings.HasPrefix(r.stderr, "facenet "+cmd+": "), "stderr: %q", r.stderr)
+	for _, s := range want {
+		require.Contains(t, r.stderr, s)
+	}
+}
+
+// TestReliabilityBadImages runs preprocess, embed, enroll, verify, identify and calibrate on
+// every hostile input. Enroll goes to a copy of a database that must come out byte-identical.
+func TestReliabilityBadImages(t *testing.T) {
+	w := rbSetup(t)
+	work := t.TempDir()
+	out := filepath.Join(work, "out.npy")
+	db := filepath.Join(work, "faces.db")
+	require.NoError(t, os.WriteFile(db, w.db, 0o600))
+
+	commands := []struct {
+		name   string
+		args   func(bad string) []string
+		folder bool // takes a folder of identity sub-folders, gets the input inside one
+	}{
+		{"preprocess", func(bad string) []string { return []string{"preprocess", "--size", "16x16", "--out", out, bad} }, false},
+		{"embed", func(bad string) []string { return []string{"embed", "--model", w.model, bad} }, false},
+		{"enroll", func(bad string) []string {
+			return []string{"enroll", "--model", w.model, "--db", db, "--quiet", "andrew=" + w.good[3], "eve=" + bad}
+		}, false},
+		{"verify", func(bad string) []string { return []string{"verify", "--model", w.model, "--db", db, bad, "andrew"} }, false},
+		{"identify", func(bad string) []string {
+			return []string{"identify", "--model", w.model, "--db", db, w.good[4], bad}
+		}, false},
+		{"calibrate", func(folder string) []string { return []string{"calibrate", "--model", w.model, folder} }, true},
+	}
+	slowest := map[string]time.Duration{}
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			for _, in := range w.inputs {
+				if c.folder && !in.inFolder {
+					continue
+				}
+				t.Run(in.name, func(t *testing.T) {
+					path := in.path
+					arg := path
+					if c.folder {
+						arg = rbIdentityFolder(t, w, in)
+						path = filepath.Join(arg, "b", filepath.Base(in.path))
+					}
+					r := w.rbRun(t, c.args(arg)...)
+					requireOneLineError(t, c.name, r, path, in.reason)
+					slowest[c.name] = max(slowest[c.name], r.elapsed)
+					switch c.name {
+					case "preprocess":
+						_, err := os.Stat(out)
+						require.ErrorIs(t, err, os.ErrNotExist, "no output on failure")
+					case "enroll":
+						now, err := os.ReadFile(db)
+						require.NoError(t, err)
+						require.True(t, bytes.Equal(w.db, now), "a failed enrolment changed the database")
+						tmps, err := filepath.Glob(filepath.Join(work, ".faces.db.tmp-*"))
+						require.NoError(t, err)
+						require.Empty(t, tmps, "temporary files left behind")
+					}
+				})
+			}
+		})
+	}
+	t.Logf("slowest refusal per command: %v", slowest)
+}
+
+// rbIdentityFolder builds FOLDER/a/{2 good images} and FOLDER/b/{1 good image, the input}, so
+// calibrate has pairs to work with and reaches the input in its second identity.
+func rbIdentityFolder(t *testing.T, w *rbWorld, in rbInput) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		require.NoError(t, os.Mkdir(filepath.Join(root, d), 0o755))
+	}
+	for i, g := range []string{w.good[0], w.good[1]} {
+		require.NoError(t, os.Symlink(g, filepath.Join(root, "a", fmt.Sprintf("%d.jpg", i))))
+	}
+	require.NoError(t, os.Symlink(w.good[2], filepath.Join(root, "b", "0.jpg")))
+	dst := filepath.Join(root, "b", filepath.Base(in.path))
+	if target, err := os.Readlink(in.path); err == nil {
+		require.NoError(t, os.Symlink(target, dst)) // the dangling symlink stays dangling
+	} else {
+		require.NoError(t, os.Symlink(in.path, dst))
+	}
+	return root
+}
+
+// TestReliabilityHostileModels runs `facenet embed` on each model of build/models/hostile: the
+// control works, every other one fails with one line saying what is wrong.
+func TestReliabilityHostileModels(t *testing.T) {
+	w := rbSetup(t)
+	hostile := filepath.Dir(w.model)
+	img := w.good[0]
+	tests := []struct {
+		model string
+		args  []string
+		want  []string
+	}{
+		{"missing_variables", nil, []string{"variables"}},
+		{"truncated_variables", nil, []string{"truncated_variables", "tensorflow"}},
+		{"wrong_tag", nil, []string{`tag set not found: "serve"`, `"train"`}},
+		{"wrong_signature_key", nil, []string{`signature not found: "serving_default"`, `"predict"`}},
+		{"uint8_input", nil, []string{"DT_UINT8", "DT_FLOAT only"}},
+		{"rank3_input", nil, []string{"expected shape (-1, 16, 16)"}},
+		{"rank2_input", nil, []string{"expected shape (-1, 128)"}},
+		{"nan_output", nil, []string{"non-finite value NaN"}},
+		{"inf_output", nil, []string{"non-finite value +Inf"}},
+		{"zero_output", nil, []string{"all zeros"}},
+		{"output_4d", nil, []string{"model output shape [1 4 4 8]"}},
+		{"output_1d", nil, []string{"model output shape [1]"}},
+		{"int_output", nil, []string{"DT_INT32", "float32 only"}},
+		{"batch_collapse", []string{"--batch", "2", w.good[1]}, []string{"model output shape [1 128] for a batch of 2"}},
+		{"two_inputs", nil, []string{`"image", "mask"`}},
+		{"two_outputs", nil, []string{`"embedding", "logits"`}},
+		{"bad_profile", nil, []string{"invalid model profile", "facenet.json"}},
+		{"profile_size_mismatch", nil, []string{"model input is 16x16 but its profile says 160x160"}},
+		{"profile_dim_mismatch", nil, []string{"output dim 128, profile says 64"}},
+	}
+	t.Run("good", func(t *testing.T) {
+		r := w.rbRun(t, "embed", "--model", w.model, img)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Empty(t, r.stderr)
+		require.Equal(t, 129, len(strings.Fields(r.stdout)), "path and 128 numbers: %q", r.stdout)
+	})
+	for _, tt := range tests {
+		t.Run(tt.model, func(t *testing.T) {
+			args := append([]string{"embed", "--model", filepath.Join(hostile, tt.model), img}, tt.args...)
+			requireOneLineError(t, "embed", w.rbRun(t, args...), tt.want...)
+		})
+	}
+	// A signature of (None, 100000, 100000, 3) would make every image a 120 GB tensor. It runs
+	// in a child process with a 4 GiB address space: without a bound on the input size the
+	// allocation kills the child instead of the test binary.
+	t.Run("huge_input", func(t *testing.T) {
+		r := rbProcess(t, map[string]string{rbASEnv: strconv.FormatUint(rbChildMemory, 10)},
+			"embed", "--model", filepath.Join(hostile, "huge_input"), img)
+		requireNoCrash(t, r)
+		require.Equal(t, 1, r.code, "stderr:\n%s", r.stderr)
+		require.Contains(t, r.goLines(), "input size 100000x100000")
+	})
+	t.Run("corrupt_pb", func(t *testing.T) {
+		dir := rbCorruptModel(t, w.model)
+		requireOneLineError(t, "embed", w.rbRun(t, "embed", "--model", dir, img), dir, "corrupt SavedModel")
+	})
+	t.Run("model is a file", func(t *testing.T) {
+		requireOneLineError(t, "embed", w.rbRun(t, "embed", "--model", img, img), img, "not a directory")
+	})
+}
+
+// rbCorruptModel copies the control model with saved_model.pb replaced by random bytes (made
+// here rather than in build/models, where every model must parse for the inspect tests).
+func rbCorruptModel(t *testing.T, good string) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(good)))
+	garbage := make([]byte, 4096)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range garbage {
+		garbage[i] = byte(rng.Uint32())
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "saved_model.pb"), garbage, 0o644))
+	return dir
+}
+
+// rbProcResult is a child run of the CLI.
+type rbProcResult struct {
+	rbResult
+	maxRSSKiB int64
+}
+
+// goLines returns the stderr lines the CLI itself printed ("facenet ..."), without TensorFlow's.
+func (r rbProcResult) goLines() string {
+	var keep []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "facenet ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// rbProcess runs the CLI in a child process (this test binary in CLI mode), killed at the
+// deadline, and reports its exit code, output and peak RSS.
+func rbProcess(t *testing.T, env map[string]string, args ...string) rbProcResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), rbDeadline)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), rbCLIEnv+"=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	require.NoError(t, ctx.Err(), "facenet %s: killed after %v; stderr:\n%s", strings.Join(args, " "), rbDeadline, stderr.String())
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("facenet %s: %v", strings.Join(args, " "), err)
+	}
+	r := rbProcResult{rbResult: rbResult{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), elapsed: elapsed}}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSSKiB = ru.Maxrss
+	}
+	return r
+}
+
+func requireNoCrash(t *testing.T, r rbProcResult) {
+	t.Helper()
+	for _, s := range []string{"panic:", "fatal error:", "goroutine ", "SIGSEGV"} {
+		require.NotContains(t, r.stderr, s, "the CLI crashed:\n%.2000s", r.stderr)
+	}
+}
+
+// TestReliabilityProcess runs the real process on one file of each kind: what a user sees,
+// TensorFlow's own logging included. It must exit 1 with one line on stderr, within the
+// deadline, and stay within a bounded resident set: bombs cost nothing over a run on a valid
+// image; a header just under the pixel limit at most the one buffer it announces.
+func TestReliabilityProcess(t *testing.T) {
+	w := rbSetup(t)
+	out := filepath.Join(t.TempDir(), "out.npy")
+	pick := []string{"text.jpg", "jpeg_truncated_progressive.jpg", "png_bad_crc.png", "png_bomb_100000x100000.png",
+		"jpeg_bomb_65535x65535.jpg", "bmp_pixel_count_overflow.bmp", "jpeg_scan_bomb_2000_scans.jpg",
+		fmt.Sprintf("jpeg_near_limit_%dx%d_no_data.jpg", w.near, w.near), "gif_no_frames.gif"}
+	byName := map[string]rbInput{}
+	for _, in := range w.inputs {
+		byName[in.name] = in
+	}
+	for _, cmd := range []string{"preprocess", "embed"} {
+		args := func(path string) []string {
+			if cmd == "preprocess" {
+				return []string{"preprocess", "--size", "16x16", "--out", out, path}
+			}
+			return []string{"embed", "--model", w.model, path}
+		}
+		t.Run(cmd, func(t *testing.T) {
+			base := rbProcess(t, nil, args(w.good[0])...)
+			require.Equal(t, 0, base.code, base.stderr)
+			os.Remove(out)
+			for _, name := range pick {
+				in, ok := byName[name]
+				require.True(t, ok, "%s is not in the manifest", name)
+				t.Run(name, func(t *testing.T) {
+					r := rbProcess(t, nil, args(in.path)...)
+					requireNoCrash(t, r)
+					requireOneLineError(t, cmd, r.rbResult, in.path, in.reason)
+					limit := base.maxRSSKiB + 64<<10
+					if strings.Contains(name, "near_limit") {
+						limit += int64(3*w.near*w.near) >> 10
+					}
+					require.Less(t, r.maxRSSKiB, limit, "peak RSS %d KiB; a valid image takes %d KiB", r.maxRSSKiB, base.maxRSSKiB)
+					t.Logf("%v, peak RSS %d MiB (valid image: %d MiB)", r.elapsed.Round(time.Millisecond), r.maxRSSKiB>>10, base.maxRSSKiB>>10)
+				})
+			}
+		})
+	}
+}
+
+// TestReliabilityEnrollKeepsDatabase: whatever goes wrong during an enrolment (a bad image
+// after good ones, a model of another embedding space, a hostile model, a database that is not
+// one), the database file is left byte for byte as it was.
+func TestReliabilityEnrollKeepsDatabase(t *testing.T) {
+	w := rbSetup(t)
+	hostile := filepath.Dir(w.model)
+	dlib := testenv.Model(t, "dlib-resnet-v1")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "faces.db")
+	bad := filepath.Join(w.corpus, "jpeg_truncated_baseline.jpg")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad image after good ones", []string{"--model", w.model, "carol=" + w.good[3], "dave=" + w.good[4], "dave=" + bad}, bad},
+		{"other embedding space", []string{"--model", dlib, "carol=" + w.good[3]}, "faces.db"},
+		{"nan model", []string{"--model", filepath.Join(hostile, "nan_output"), "carol=" + w.good[3]}, "non-finite value NaN"},
+		{"model without variables", []string{"--model", filepath.Join(hostile, "missing_variables"), "carol=" + w.good[3]}, "variables"},
+		{"replace with a bad image", []string{"--model", w.model, "--replace", "andrew=" + bad}, bad},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(db, w.db, 0o600))
+			r := w.rbRun(t, append([]string{"enroll", "--db", db, "--quiet"}, tt.args...)...)
+			requireOneLineError(t, "enroll", r, tt.want)
+			now, err := os.ReadFile(db)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(w.db, now), "the database changed")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "nothing but the database in its folder")
+		})
+	}
+	t.Run("database is a directory", func(t *testing.T) {
+		asDir := filepath.Join(dir, "dir.db")
+		require.NoError(t, os.Mkdir(asDir, 0o755))
+		r := w.rbRun(t, "enroll", "--model", w.model, "--db", asDir, "--quiet", "carol="+w.good[3])
+		requireOneLineError(t, "enroll", r, asDir)
+		st, err := os.Stat(asDir)
+		require.NoError(t, err)
+		require.True(t, st.IsDir())
+	})
+}
+
+// TestReliabilityEnrollSIGKILL kills `facenet enroll` (a child process) at random moments of its
+// run, on a database big enough (60000 samples, 31 MB) that saving it takes a while. After each
+// kill the database must open and be the version from before that run or the one the run was
+// writing: the bulk identity intact and "probe" either absent or holding exactly the new
+// embedding. FACENET_CRASH_TRIALS sets the number of kills (default 5).
+func TestReliabilityEnrollSIGKILL(t *testing.T) {
+	w := rbSetup(t)
+	trials := 5
+	if s := os.Getenv(rbTrialsEnv); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err, "%s=%q", rbTrialsEnv, s)
+		trials = n
+	}
+	enc, closeModel, err := openEncoder(w.model, encoding.EncoderOptions{BatchSize: 1})
+	require.NoError(t, err)
+	defer closeModel()
+	sp, err := space(enc)
+	require.NoError(t, err)
+	probes := w.good
+	want := make([][]float32, len(probes))
+	for i, p := range probes {
+		want[i], err = enc.ImgToEncoding(context.Background(), p)
+		require.NoError(t, err)
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "faces.db")
+	bulk, err := verify.New(sp)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(1, 2))
+	rows := make([][]float32, 60000)
+	for i := range rows {
+		rows[i] = make([]float32, sp.Dim)
+		for j := range rows[i] {
+			rows[i][j] = float32(rng.NormFloat64())
+		}
+	}
+	require.NoError(t, bulk.Enrol("bulk", rows...))
+	require.NoError(t, bulk.Save(path))
+
+	// checkDB returns which probe the database holds (-1: none), after checking the rest.
+	checkDB := func(trial int) int {
+		db, err := verify.Open(path)
+		require.NoError(t, err, "trial %d: the database must open after a kill", trial)
+		got, err := db.Samples("bulk")
+		require.NoError(t, err, "trial %d", trial)
+		require.Equal(t, rows, got, "trial %d: the bulk identity changed", trial)
+		if !db.Has("probe") {
+			require.Equal(t, 1, db.Len(), "trial %d", trial)
+			return -1
+		}
+		s, err := db.Samples("probe")
+		require.NoError(t, err)
+		require.Len(t, s, 1, "trial %d: --replace keeps one probe sample", trial)
+		for i := range want {
+			if slices.Equal(s[0], want[i]) {
+				return i
+			}
+		}
+		t.Fatalf("trial %d: the probe sample is none of the images enrolled", trial)
+		return 0
+	}
+
+	enrollCmd := func(probe int) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "enroll", "--model", w.model, "--db", path, "--quiet", "--replace", "probe="+probes[probe])
+		cmd.Env = append(os.Environ(), rbCLIEnv+"=1")
+		return cmd
+	}
+	// One run to completion measures how long a run takes; kills then land anywhere in it.
+	start := time.Now()
+	out, err := enrollCmd(0).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	full := time.Since(start)
+	require.Equal(t, 0, checkDB(-1))
+
+	before, after, midSave := 0, 0, 0
+	current := 0
+	for trial := 0; trial < trials; trial++ {
+		next := (current + 1) % len(probes)
+		cmd := enrollCmd(next)
+		require.NoError(t, cmd.Start())
+		time.Sleep(time.Duration(rng.Int64N(int64(full) * 11 / 10)))
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+		switch got := checkDB(trial); got {
+		case current:
+			before++
+		case next:
+			after++
+			current = next
+		default:
+			t.Fatalf("trial %d: the database holds probe %d, neither the old %d nor the new %d", trial, got, current, next)
+		}
+		tmps, err := filepath.Glob(filepath.Join(dir, ".faces.db.tmp-*"))
+		require.NoError(t, err)
+		if len(tmps) > 0 {
+			midSave++
+			for _, tmp := range tmps {
+				require.NoError(t, os.Remove(tmp))
+			}
+		}
+	}
+	t.Logf("%d kills of facenet enroll (a run takes %v): %d left the old database, %d the new one, %d interrupted a save (temporary file left behind)",
+		trials, full.Round(time.Millisecond), before, after, midSave)
+}
