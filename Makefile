@@ -61,7 +61,7 @@ $(STAMP)/tfshim: $(VENV)/.installed
 	  ln -sfn $$site/tensorflow/include $(TF)/include; \
 	  ln -sf $$site/tensorflow/libtensorflow_cc.so.2 $(TF)/lib/libtensorflow_cc.so.2; \
 	  ln -sf $$site/tensorflow/libtensorflow_framework.so.2 $(TF)/lib/libtensorflow_framework.so.2; \
-	  ln -sf libtensorflow_cc.so.2 $(STAMP)/tfshim
+	  ln -sf libtensorflow_cc.so.2 $(TF)/lib/libtensorflow.so
 	@echo "tf shim: $(TF)/lib -> $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)"
 	@mkdir -p $(STAMP) && touch $@
 
