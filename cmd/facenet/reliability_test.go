@@ -565,7 +565,8 @@ func TestReliabilityEnrollKeepsDatabase(t *testing.T) {
 }
 
 // TestReliabilityEnrollSIGKILL kills `facenet enroll` (a child process) at random moments of its
-// run, on a database big enough (60000 samples, 31 MB) that saving it takes a while. After each
+// run, half of them late in the run where it saves, on a database big enough (60000 samples,
+// 31 MB) that saving it takes a while. After each
 // kill the database must open and be the version from before that run or the one the run was
 // writing: the bulk identity intact and "probe" either absent or holding exactly the new
 // embedding. FACENET_CRASH_TRIALS sets the number of kills (default 5).
@@ -645,7 +646,12 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 		next := (current + 1) % len(probes)
 		cmd := enrollCmd(next)
 		require.NoError(t, cmd.Start())
-		time.Sleep(time.Duration(rng.Int64N(int64(full) * 11 / 10)))
+		// Even trials kill anywhere in the run; odd ones in its last 40%, where it saves.
+		delay := time.Duration(rng.Int64N(int64(full) * 11 / 10))
+		if trial%2 == 1 {
+			delay = full*6/10 + time.Duration(rng.Int64N(int64(full)*45/100))
+		}
+		time.Sleep(delay)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
 		switch got := checkDB(trial); got {
