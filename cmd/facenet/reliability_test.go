@@ -35,10 +35,12 @@ import (
 
 // The process-level tests re-execute this test binary as the facenet CLI: with rbCLIEnv set,
 // TestMain runs the command line instead of the tests, under an address-space limit when
-// rbASEnv gives one (so a runaway allocation fails fast instead of waking the OOM killer).
+// rbASEnv gives one (so a runaway allocation fails fast instead of waking the OOM killer), and
+// writes its peak resident set (VmHWM, KiB) to the file rbHWMEnv names.
 const (
 	rbCLIEnv      = "FACENET_RELIABILITY_CLI"
 	rbASEnv       = "FACENET_RELIABILITY_AS"
+	rbHWMEnv      = "FACENET_RELIABILITY_HWM"
 	rbTrialsEnv   = "FACENET_CRASH_TRIALS"
 	rbDeadline    = 10 * time.Second
 	rbChildMemory = 4 << 30 // enough for TensorFlow and a small model
@@ -56,7 +58,18 @@ func TestMain(m *testing.M) {
 				os.Exit(3)
 			}
 		}
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		if path := os.Getenv(rbHWMEnv); path != "" {
+			// ru_maxrss of a child counts the parent's pages it shared before exec; VmHWM does not.
+			if status, err := os.ReadFile("/proc/self/status"); err == nil {
+				for _, l := range strings.Split(string(status), "\n") {
+					if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+						os.WriteFile(path, []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))), 0o644)
+					}
+				}
+			}
+		}
+		os.Exit(code)
 	}
 	code := m.Run()
 	if rbShared.dir != "" {
@@ -441,13 +454,14 @@ func (r rbProcResult) goLines() string {
 }
 
 // rbProcess runs the CLI in a child process (this test binary in CLI mode), killed at the
-// deadline, and reports its exit code, output and peak RSS.
+// deadline, and reports its exit code, output and peak RSS (0 if it died before reporting).
 func rbProcess(t *testing.T, env map[string]string, args ...string) rbProcResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), rbDeadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), rbCLIEnv+"=1")
+	hwm := filepath.Join(t.TempDir(), "hwm")
+	cmd.Env = append(os.Environ(), rbCLIEnv+"=1", rbHWMEnv+"="+hwm)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -462,8 +476,8 @@ func rbProcess(t *testing.T, env map[string]string, args ...string) rbProcResult
 		t.Fatalf("facenet %s: %v", strings.Join(args, " "), err)
 	}
 	r := rbProcResult{rbResult: rbResult{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), elapsed: elapsed}}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKiB = ru.Maxrss
+	if raw, err := os.ReadFile(hwm); err == nil { // absent when the child crashed
+		r.maxRSSKiB, _ = strconv.ParseInt(string(raw), 10, 64)
 	}
 	return r
 }
@@ -499,6 +513,7 @@ func TestReliabilityProcess(t *testing.T) {
 		t.Run(cmd, func(t *testing.T) {
 			base := rbProcess(t, nil, args(w.good[0])...)
 			require.Equal(t, 0, base.code, base.stderr)
+			require.Positive(t, base.maxRSSKiB)
 			os.Remove(out)
 			for _, name := range pick {
 				in, ok := byName[name]
