@@ -568,6 +568,13 @@ func TestReliabilityEnrollKeepsDatabase(t *testing.T) {
 			require.Len(t, entries, 1, "nothing but the database in its folder")
 		})
 	}
+	t.Run("database is a FIFO", func(t *testing.T) {
+		fifo := filepath.Join(t.TempDir(), "fifo.db")
+		require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+		w.fifos = append(w.fifos, fifo)
+		r := w.rbRun(t, "enroll", "--model", w.model, "--db", fifo, "--quiet", "carol="+w.good[3])
+		requireOneLineError(t, "enroll", r, fifo, "not a regular file")
+	})
 	t.Run("database is a directory", func(t *testing.T) {
 		asDir := filepath.Join(dir, "dir.db")
 		require.NoError(t, os.Mkdir(asDir, 0o755))
