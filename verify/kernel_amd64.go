@@ -44,8 +44,8 @@ func xgetbv() (eax, edx uint32)
 func dotBlocksAVX2Asm(codes *uint8, qabs, qsign *int8, groups, nblocks int, out *int32)
 
 // dotBlocksVNNIAsm: VPDPBUSD multiplies the offset row codes (unsigned) by the probe codes
-// (signed) and sums four products into 32 bits in one instruction; bias = 128·Σ probe codes
-// removes the offset.
+// (signed) and sums four products into 32 bits in one instruction, at memory speed; bias =
+// 128·Σ probe codes removes the offset.
 //
 //go:noescape
 func dotBlocksVNNIAsm(codes *uint8, qsign *int8, groups, nblocks int, bias int32, out *int32)
