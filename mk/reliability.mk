@@ -63,5 +63,5 @@ reliability: setup models
 	set -o pipefail; bin/facenet-soak -model $(SOAK_MODEL) -n $(SOAK_N) -every 1000 -warmup 1000 -max-growth 5 \
 	  $(SOAK_IMAGES) 2>&1 | tee $(REL_OUT)/soak.txt
 	set -o pipefail; $(GO) test -race -count=1 ./savedmodel/... ./verify/... ./internal/... 2>&1 | tee $(REL_OUT)/race.log
-	set -o pipefail; FACENET_ROUNDS=2 $(GO) test -race -count=1 -run 'Reliability|Concurrent|Close' \
-	  ./encoding ./tfmodel 2>&1 | tee -a $(REL_OUT)/race.log
+	set -o pipefail; $(GO) test -race -count=1 -run 'Reliability|Concurrent|Close' \
+	  ./encoding ./tfmodel ./cmd/facenet 2>&1 | tee -a $(REL_OUT)/race.log
