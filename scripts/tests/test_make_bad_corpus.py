@@ -46,9 +46,9 @@ def test_corpus_is_small(rendered):
 
 def test_committed_corpus_is_current(rendered):
     have = {f.name: f.read_bytes() for f in COMMITTED.iterdir() if f.is_file()}
-    assert sorted(have) == sorted(rendered), "run `make testdata/bad` (scripts/make_bad_corpus.py)"
+    assert sorted(have) == sorted(rendered), "run `make bad-corpus` (scripts/make_bad_corpus.py)"
     for name, data in rendered.items():
-        assert have[name] == data, f"{name} differs: run scripts/make_bad_corpus.py"
+        assert have[name] == data, f"{name} differs: run `make bad-corpus`"
 
 
 def test_brief_kinds_are_covered(manifest):
