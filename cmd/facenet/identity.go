@@ -43,6 +43,9 @@ func space(enc *encoding.Encoder) (verify.Space, error) {
 	return verify.Space{Fingerprint: p.Fingerprint, Profile: prof, Dim: dim}, nil
 }
 
+// indexMinSamples is the database size from which identify searches through verify.Index.
+const indexMinSamples = 50000
+
 // batchHelp explains why the commands that reproduce the notebook default to one image per model call.
 const batchHelp = "images per model call; 1 reproduces the notebook's per-image predict_on_batch to the last digit " +
 	"(TensorFlow's kernels round differently for other batch sizes, by ~1e-7)"
@@ -315,15 +318,24 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	for _, img := range images {
 		width = max(width, len(img)+1)
 	}
+	// A large database pays for building the quantized index once (under a second for a million
+	// samples) and then answers each probe ~20x faster than the exact scan, with the same answers.
+	whoIsIt := func(e []float32) (verify.Match, error) { return verify.WhoIsIt(e, p.db, p.threshold) }
+	topK := func(e []float32, k int) ([]verify.Neighbor, error) { return verify.TopK(e, p.db, k) }
+	if p.db.NumSamples() >= indexMinSamples {
+		ix := verify.NewIndex(p.db)
+		whoIsIt = func(e []float32) (verify.Match, error) { return ix.WhoIsIt(e, p.threshold) }
+		topK = ix.TopK
+	}
 	var rows []sheetRow
 	for i, img := range images {
-		m, err := verify.WhoIsIt(embs[i], p.db, p.threshold)
+		m, err := whoIsIt(embs[i])
 		if err != nil {
 			return fmt.Errorf("identify %s: %w", img, err)
 		}
 		var near []verify.Neighbor
 		if *top > 0 {
-			if near, err = verify.TopK(embs[i], p.db, *top); err != nil {
+			if near, err = topK(embs[i], *top); err != nil {
 				return err
 			}
 		}
