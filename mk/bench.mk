@@ -30,3 +30,9 @@ bench: build models
 
 bench-go: setup models
 	$(GO) test -run '^$$' -bench '$(BENCH_GO_PATTERN)' -benchtime $(BENCH_GO_TIME) ./encoding ./verify ./tfmodel
+
+.PHONY: bench-1n
+## bench-1n: one probe against 1,000,000 enrolled 128-d embeddings (verify.Index), and the machine's
+## memory bandwidth that bounds it.
+bench-1n:
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Identify1M|Bandwidth|Kernel1M' -benchtime 50x ./verify
