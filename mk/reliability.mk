@@ -39,18 +39,24 @@ $(HOSTILE_MODELS): scripts/make_hostile_models.py $(VENV)/.installed
 bad-corpus: $(VENV)/.installed
 	$(PY) scripts/make_bad_corpus.py --out testdata/bad
 
+# Go 1.26's fuzz coordinator can fail a run at the -fuzztime deadline with a bare "context
+# deadline exceeded" and no input written (golang/go#75804, fixed in Go 1.27): such a run is
+# reported as a flake, not a failure.
 fuzz: setup models
 	@mkdir -p $(REL_OUT)/fuzz
-	@failed=""; \
+	@failed=""; flaked=""; \
 	for pkg in $$($(GO) list $(FUZZ_PKGS)); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep -E '^Fuzz' | grep -E -- '$(FUZZ)' || true); do \
 	    log=$(REL_OUT)/fuzz/$$t.log; \
 	    echo "== $$pkg $$t ($(FUZZTIME), log $$log)"; \
 	    if $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) \
 	        -parallel $(FUZZPARALLEL) $$pkg > $$log 2>&1; then tail -n 2 $$log; \
+	    elif grep -q 'context deadline exceeded' $$log && ! grep -qE 'Failing input written|seed corpus|panic:' $$log; then \
+	      grep 'elapsed' $$log | tail -n 1; echo "   (flake: coordinator deadline race, no failing input)"; flaked="$$flaked $$t"; \
 	    else grep -E -A 12 -- '--- FAIL|panic:' $$log | head -n 30; failed="$$failed $$t"; fi; \
 	  done; \
 	done; \
+	if [ -n "$$flaked" ]; then echo "fuzz: deadline flakes:$$flaked"; fi; \
 	if [ -n "$$failed" ]; then echo "fuzz: failing:$$failed (inputs in <package>/testdata/fuzz/<target>/)"; exit 1; fi
 
 reliability: setup models
