@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
+	"math/bits"
 	"sync"
 )
 
@@ -53,7 +53,7 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 
 // DecodeFile reads and decodes the file at path; errors name the file.
 func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
-	data, err := os.ReadFile(path)
+	data, err := readImageFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
 	}
@@ -74,7 +74,11 @@ func checkPixels(width, height int, opts DecodeOptions) error {
 	if limit == 0 {
 		limit = DefaultMaxPixels
 	}
-	pixels := int64(width) * int64(height)
+	// BMP sizes are unsigned 32-bit, as Pillow reads them: their product can pass 2^63.
+	pixels := int64(math.MaxInt64)
+	if hi, lo := bits.Mul64(uint64(width), uint64(height)); hi == 0 && lo <= math.MaxInt64 {
+		pixels = int64(lo)
+	}
 	if limit > 0 && pixels > limit {
 		return fmt.Errorf("%w: %dx%d is %d pixels, limit %d", ErrDecompressionBomb, width, height, pixels, limit)
 	}

@@ -3,8 +3,60 @@ package encoding
 import (
 	"fmt"
 	"image"
+	"io"
+	"io/fs"
 	"os"
+	"syscall"
 )
+
+// MaxFileBytes is the largest file LoadImg and DecodeFile read: 8 bytes for each pixel Pillow's
+// bomb limit allows (no supported format stores more per pixel) plus 1 MiB of headers.
+const MaxFileBytes = 8*DefaultMaxPixels + 1<<20
+
+// readImageFile reads path whole, after asking the file what it is: a FIFO would block the
+// reader forever, a device such as /dev/zero never ends, and a sparse file can claim terabytes,
+// so anything but a regular file of at most MaxFileBytes is refused before a byte is read.
+// O_NONBLOCK keeps the open itself from waiting for a FIFO's writer; it does nothing to regular
+// files.
+func readImageFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file (%s)", ErrUnsupportedFormat, fileKind(st.Mode()))
+	}
+	if st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%w: file is %d bytes, more than %d", ErrDecompressionBomb, st.Size(), int64(MaxFileBytes))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%w: file grew past %d bytes while read", ErrDecompressionBomb, int64(MaxFileBytes))
+	}
+	return data, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
 
 // LoadOptions are the arguments of keras.utils.load_img(path, color_mode="rgb",
 // target_size=(Height, Width), interpolation, keep_aspect_ratio), plus the decoder's pixel
@@ -26,7 +78,7 @@ type LoadOptions struct {
 // target_size=(opts.Height, opts.Width), interpolation=..., keep_aspect_ratio=...) returns as
 // an RGB array, byte for byte. Errors name the file.
 func LoadImg(path string, opts LoadOptions) (*Image, error) {
-	data, err := os.ReadFile(path)
+	data, err := readImageFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}

@@ -21,6 +21,11 @@ const ProfileFile = "assets.extra/facenet.json"
 // ProfileFormat is the format tag of the profile files this package reads.
 const ProfileFormat = "facenet-profile/v1"
 
+// MaxInputSide bounds a profile's (or an adapted model signature's) input height and width: a
+// 4096x4096x3 float32 tensor is already 192 MiB per image, and a signature declaring 100000x100000
+// would make every image allocate 120 GB.
+const MaxInputSide = 4096
+
 // ErrProfile means a profile file exists but cannot be used.
 var ErrProfile = errors.New("encoding: invalid model profile")
 
@@ -138,6 +143,8 @@ func (p Profile) Validate() error {
 		return bad("format %q, want %q", p.Format, ProfileFormat)
 	case in.Height <= 0 || in.Width <= 0:
 		return bad("input size %dx%d", in.Height, in.Width)
+	case in.Height > MaxInputSide || in.Width > MaxInputSide:
+		return bad("input size %dx%d (at most %dx%d: every image becomes a float32 tensor of that size)", in.Height, in.Width, MaxInputSide, MaxInputSide)
 	case in.Channels != 3:
 		return bad("input channels %d (only 3-channel colour models are supported)", in.Channels)
 	case in.Layout != "NHWC" && in.Layout != "NCHW":

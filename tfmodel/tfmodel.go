@@ -142,7 +142,7 @@ func Load(dir string, opts Options) (*Model, error) {
 	}
 	sm, err := tf.LoadSavedModel(dir, tags, so)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: tensorflow: %w", dir, err)
+		return nil, fmt.Errorf("load %s: tensorflow: %s", dir, oneLine(err))
 	}
 	m.sm = sm
 	m.feeds = make(map[string]tf.Output, len(sig.Inputs))
@@ -272,12 +272,12 @@ func (m *Model) run(ctx context.Context, inputs map[string]Tensor, only string) 
 	}
 	res, err := m.sm.Session.Run(feeds, fetches, nil)
 	if err != nil {
-		return nil, fmt.Errorf("run %s: tensorflow: %w", m.dir, err)
+		return nil, fmt.Errorf("run %s: tensorflow: %s", m.dir, oneLine(err))
 	}
 	outs := make(map[string]Tensor, len(res))
 	for i, t := range res {
 		if t.DataType() != tf.Float {
-			return nil, fmt.Errorf("run %s: output %q has dtype %v: %w (float32 only)", m.dir, fetchKeys[i], t.DataType(), ErrUnsupported)
+			return nil, fmt.Errorf("run %s: output %q has dtype %v: %w (float32 only)", m.dir, fetchKeys[i], savedmodel.DataType(t.DataType()), ErrUnsupported)
 		}
 		shape := append([]int64(nil), t.Shape()...)
 		data := make([]float32, numElements(shape))
@@ -376,6 +376,12 @@ func (m *Model) Close() error {
 		return fmt.Errorf("close %s: %w", m.dir, err)
 	}
 	return nil
+}
+
+// oneLine joins TensorFlow's multi-line status text ("...\n\t [[{{node RestoreV2}}]]") into one
+// line: callers print errors one per line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func numElements(shape []int64) int64 {

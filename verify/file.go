@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -308,7 +309,9 @@ func (d *decoder) readString(max int, what string) (string, error) {
 // file is never touched. The returned DB remembers the file, so Save can check that nobody
 // replaced it in between.
 func Open(path string) (*DB, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever, before
+	// the regular-file check below could refuse it. It changes nothing for regular files.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/tfmodel"
@@ -14,12 +16,14 @@ func openEncoder(dir string, opts encoding.EncoderOptions) (enc *encoding.Encode
 	if err != nil {
 		return nil, nil, err
 	}
+	restore := quietStderr()
 	m, err := tfmodel.Load(dir, tfmodel.Options{
 		Tags:      prof.Signature.TagSet,
 		Signature: prof.Signature.SignatureDef,
 		Input:     prof.Signature.Input,
 		Output:    prof.Signature.Output,
 	})
+	restore()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,4 +64,28 @@ func adaptToSignature(in encoding.InputProfile, shape []int64) encoding.InputPro
 		in.Width = int(w)
 	}
 	return in
+}
+
+// quietStderr points file descriptor 2 at /dev/null until restore is called. TensorFlow's loader
+// logs INFO lines ("MLIR V1 optimization pass is not enabled") through a copy of absl that no
+// environment variable reaches, and the CLI promises one line per error; Load's failures come
+// back as errors, so nothing is lost.
+func quietStderr() (restore func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return func() {}
+	}
+	defer null.Close()
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		return func() {}
+	}
+	if err := syscall.Dup3(int(null.Fd()), 2, 0); err != nil {
+		syscall.Close(saved)
+		return func() {}
+	}
+	return func() {
+		syscall.Dup3(saved, 2, 0)
+		syscall.Close(saved)
+	}
 }
