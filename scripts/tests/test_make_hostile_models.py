@@ -22,10 +22,17 @@ def tree_hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def run_script(out: Path) -> None:
+    # A fresh process each time, as `make models` runs it: in the pytest process other tests have
+    # already built TensorFlow graphs, so its name counters (and the files) would differ.
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_hostile_models.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("hostile")
-    mhm.build_all(out)
+    run_script(out)
     return out
 
 
@@ -49,9 +56,7 @@ def test_every_model_is_written(built):
 
 
 def test_two_runs_are_identical(built, tmp_path):
-    # A fresh process, as `make models` runs it: the hash seed and TensorFlow's name counters start over.
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_hostile_models.py"), "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    run_script(tmp_path)
     assert tree_hashes(tmp_path) == tree_hashes(built)
 
 
