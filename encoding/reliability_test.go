@@ -6,7 +6,6 @@ package encoding_test
 // profile -> LoadImg -> tensor -> embedding path.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/procstat"
 	"github.com/facenet-go/facenet/internal/testenv"
 )
 
@@ -93,19 +92,9 @@ func loadBadManifest(t testing.TB) (badManifest, string) {
 // procStatusKiB reads one "Name: N kB" field of /proc/self/status.
 func procStatusKiB(t testing.TB, field string) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/status")
+	v, err := procstat.SelfKiB(field)
 	require.NoError(t, err)
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			v, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			require.NoError(t, err)
-			return v
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
+	return v
 }
 
 // peakRSSGrowth runs fn and returns how far the resident set rose above where it started, at

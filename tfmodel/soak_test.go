@@ -1,37 +1,22 @@
 package tfmodel_test
 
 import (
-	"bufio"
 	"context"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/facenet-go/facenet/internal/procstat"
 	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/facenet-go/facenet/tfmodel"
 )
 
 // rssKiB reads the resident set size of this process from /proc.
 func rssKiB(b *testing.B) float64 {
-	f, err := os.Open("/proc/self/status")
+	v, err := procstat.SelfKiB("VmRSS")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return v
-		}
-	}
-	b.Fatal("no VmRSS in /proc/self/status")
-	return 0
+	return float64(v)
 }
 
 // BenchmarkSoakRSS runs the model many times with a batch whose C tensors only finalizers free, and

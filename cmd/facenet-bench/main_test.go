@@ -89,31 +89,6 @@ func TestReadList(t *testing.T) {
 	}
 }
 
-func TestStatusField(t *testing.T) {
-	status := "Name:\tfacenet-bench\nVmPeak:\t 1000 kB\nVmHWM:\t  750584 kB\nVmRSS:\t  700000 kB\nThreads:\t9\n"
-	tests := []struct {
-		field   string
-		want    int64
-		wantErr string
-	}{
-		{field: "VmHWM", want: 750584},
-		{field: "VmRSS", want: 700000},
-		{field: "Threads", wantErr: "not in kB"},
-		{field: "RssAnon", wantErr: "no RssAnon line"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.field, func(t *testing.T) {
-			got, err := statusField(strings.NewReader(status), tt.field)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
-		})
-	}
-}
-
 func TestPeakRSS(t *testing.T) {
 	// The test binary holds at least its own heap; a zero or absurd value means the parsing is wrong.
 	kib, err := peakRSSKiB()

@@ -24,11 +24,10 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/procstat"
 	"github.com/facenet-go/facenet/tfmodel"
 )
 
@@ -246,20 +245,9 @@ func printSample(w io.Writer, s sample, asJSON bool) error {
 
 // rssKiB reads this process's resident set size from /proc.
 func rssKiB() (int64, error) {
-	f, err := os.Open("/proc/self/status")
+	v, err := procstat.SelfKiB("VmRSS")
 	if err != nil {
 		return 0, fmt.Errorf("resident memory: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			v, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("resident memory: %q: %w", rest, err)
-			}
-			return v, nil
-		}
-	}
-	return 0, errors.New("resident memory: no VmRSS in /proc/self/status")
+	return v, nil
 }
