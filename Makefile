@@ -29,6 +29,12 @@ export CGO_LDFLAGS := -L$(TF)/lib -Wl,-rpath,$(TF)/lib
 # TensorFlow's C++ logging is noise for a CLI; errors still come back as Go errors.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export FACENET_SHARED := $(SHARED)
+# numpy's float32 distances depend on which OpenBLAS kernel sums them; the golden files and verify's
+# numpy-order distance follow the Haswell/Zen kernel, so the Python side uses it on every x86-64 CPU
+# (all of them since 2013 run it) unless the environment already chose one.
+ifeq ($(shell uname -m),x86_64)
+export OPENBLAS_CORETYPE ?= Haswell
+endif
 # Keras' export orders some checkpoint entries by Python set iteration, which follows the string hash seed:
 # a fixed seed makes exported variables files (and so model fingerprints) identical run to run.
 export PYTHONHASHSEED := 0
