@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -72,7 +70,7 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 		}
 		return encoding.WriteNPY(w, shape, data)
 	}
-	if err := writeFileAtomic(*out, write); err != nil {
+	if err := writeAtomic(*out, 0o644, write); err != nil {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
 	dtype := "float32"
@@ -109,28 +107,4 @@ func planar(img *encoding.Image) []uint8 {
 		out[i], out[n+i], out[2*n+i] = img.Pix[3*i], img.Pix[3*i+1], img.Pix[3*i+2]
 	}
 	return out
-}
-
-// writeFileAtomic writes through a temporary file in the same directory and renames it, so a
-// failed run never leaves a half-written .npy behind.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
