@@ -7,6 +7,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/facenet-go/facenet/verify"
 )
 
 // Model is what the Encoder needs from a network: run one float32 batch, batch dimension first, and
@@ -110,7 +112,7 @@ func (e *Encoder) ImgToEncoding(ctx context.Context, path string) ([]float32, er
 	if err := e.Preprocess(path, x); err != nil {
 		return nil, err
 	}
-	out, err := e.predict(ctx, x, 1)
+	out, err := e.run(ctx, x, 1, e.prof.Output.L2Normalize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -220,10 +222,6 @@ func firstError(errs []error) error {
 	return nil
 }
 
-func (e *Encoder) predict(ctx context.Context, x []float32, n int) ([][]float32, error) {
-	return e.run(ctx, x, n, e.prof.Output.L2Normalize)
-}
-
 func (e *Encoder) run(ctx context.Context, x []float32, n int, normalize bool) ([][]float32, error) {
 	y, shape, err := e.model.Predict(ctx, x, e.inputShape(n))
 	if err != nil {
@@ -239,44 +237,30 @@ func (e *Encoder) run(ctx context.Context, x []float32, n int, normalize bool) (
 	rows := make([][]float32, n)
 	for i := range rows {
 		row := y[i*dim : (i+1)*dim : (i+1)*dim]
-		if err := checkFinite(row, normalize); err != nil {
+		if err := checkFinite(row); err != nil {
 			return nil, err
 		}
 		if normalize {
-			l2normalize(row)
+			// verify.Normalize is the notebook's embedding / np.linalg.norm(embedding, ord=2) to the
+			// bit: the correctly rounded float32 norm, then float32 division.
+			var err error
+			if row, err = verify.Normalize(row); err != nil {
+				if errors.Is(err, verify.ErrZeroVector) {
+					return nil, fmt.Errorf("%w: all zeros, cannot normalize", ErrBadEmbedding)
+				}
+				return nil, fmt.Errorf("%w: %v", ErrBadEmbedding, err)
+			}
 		}
 		rows[i] = row
 	}
 	return rows, nil
 }
 
-func checkFinite(v []float32, needNonZero bool) error {
-	zero := true
+func checkFinite(v []float32) error {
 	for _, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fmt.Errorf("%w: non-finite value %v", ErrBadEmbedding, x)
 		}
-		zero = zero && x == 0
-	}
-	if zero && needNonZero {
-		return fmt.Errorf("%w: all zeros, cannot normalize", ErrBadEmbedding)
 	}
 	return nil
-}
-
-// l2normalize divides v by its L2 norm in place, as numpy does in the notebook's
-// embedding / np.linalg.norm(embedding, ord=2): the norm of the (1, d) float32 matrix is its largest
-// singular value, which numpy's LAPACK returns as the correctly rounded float32 of the exact norm
-// (checked against numpy on thousands of random vectors), and the division is float32 by float32.
-// Doing the same here makes the normalized embedding bit-identical to Python's whenever the raw model
-// outputs are.
-func l2normalize(v []float32) {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	n := float32(math.Sqrt(s))
-	for i := range v {
-		v[i] /= n
-	}
 }
