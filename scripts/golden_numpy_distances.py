@@ -13,6 +13,7 @@ import json
 import os
 import sys
 
+import facenet_scripts  # noqa: F401  (first: pins numpy's OpenBLAS kernel before numpy loads)
 import numpy as np
 
 

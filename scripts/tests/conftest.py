@@ -4,4 +4,4 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import facenet_scripts  # noqa: E402,F401  (before any test module imports numpy)
