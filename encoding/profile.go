@@ -32,14 +32,17 @@ var ErrProfile = errors.New("encoding: invalid model profile")
 // Profile says how a model wants its images and what its outputs mean: everything the notebook hard
 // codes (160x160, nearest, /255 rounded to 12 decimals, L2-normalize, threshold 0.7), per model.
 type Profile struct {
-	Format      string           `json:"format"`
-	Name        string           `json:"name"`
-	Description string           `json:"description,omitempty"`
-	Weights     string           `json:"weights,omitempty"`
-	Signature   SignatureProfile `json:"signature"`
-	Input       InputProfile     `json:"input"`
-	Output      OutputProfile    `json:"output"`
-	Distance    DistanceProfile  `json:"distance"`
+	Format      string `json:"format"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Weights     string `json:"weights,omitempty"`
+	// Provenance and License say where trained weights come from and on what terms they may be used.
+	Provenance string           `json:"provenance,omitempty"`
+	License    string           `json:"license,omitempty"`
+	Signature  SignatureProfile `json:"signature"`
+	Input      InputProfile     `json:"input"`
+	Output     OutputProfile    `json:"output"`
+	Distance   DistanceProfile  `json:"distance"`
 	// Fingerprint identifies the weights (see Fingerprint); embeddings from different fingerprints live
 	// in different spaces and must not be compared.
 	Fingerprint string `json:"fingerprint"`

@@ -14,7 +14,7 @@ BENCH_BATCH   ?= 32
 # 2 cores: one TensorFlow op at a time using both of them, on both sides.
 BENCH_INTRA   ?= 2
 BENCH_INTER   ?= 1
-BENCH_MODEL   ?= $(MODELS)/facenet-notebook
+BENCH_MODEL   ?= $(MODELS)/facenet-keras
 BENCH_OUT     ?= $(ROOT)/build/bench
 BENCH_PROFILE ?=
 BENCH_GO_PATTERN ?= .

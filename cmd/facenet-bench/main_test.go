@@ -189,7 +189,7 @@ func notebookEmbedding(t *testing.T, name string) []float64 {
 // each mode's first embedding is the notebook's own for that image.
 func TestRunModes(t *testing.T) {
 	want := notebookEmbedding(t, "andrew.jpg")
-	model := testenv.Model(t, "facenet-notebook")
+	model := testenv.Model(t, "facenet-keras")
 	list := writeList(t, testenv.Testdata(t, "images/andrew.jpg"), testenv.Testdata(t, "images/kian.jpg"),
 		testenv.Testdata(t, "images/danielle.png"))
 	tests := []struct {
@@ -242,7 +242,7 @@ func TestRunCPUProfile(t *testing.T) {
 	prof := filepath.Join(t.TempDir(), "cpu.pprof")
 	list := writeList(t, testenv.Testdata(t, "images/andrew.jpg"))
 	var stdout bytes.Buffer
-	err := run([]string{"-mode", "floor", "-batch", "1", "-model", testenv.Model(t, "facenet-notebook"), "-list", list,
+	err := run([]string{"-mode", "floor", "-batch", "1", "-model", testenv.Model(t, "facenet-keras"), "-list", list,
 		"-cpuprofile", prof}, &stdout, io.Discard)
 	require.NoError(t, err)
 	data, err := os.ReadFile(prof)

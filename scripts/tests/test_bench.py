@@ -16,7 +16,7 @@ import bench_python as bp
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "testdata" / "images"
-MODEL = Path(os.environ.get("FACENET_MODELS", ROOT / "build" / "models")) / "facenet-notebook"
+MODEL = Path(os.environ.get("FACENET_MODELS", ROOT / "build" / "models")) / "facenet-keras"
 GOLDEN = ROOT / "testdata" / "facenet" / "golden_notebook.json"
 
 
@@ -233,7 +233,8 @@ def test_run_bench_interleaves_and_compares(tmp_path):
 
 # --- the real Python side -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode, batch, tol", [("loop", 1, 1e-6), ("batched", 2, 1e-4)])
+# 1e-5: the golden file may come from another CPU, whose oneDNN kernels round differently.
+@pytest.mark.parametrize("mode, batch, tol", [("loop", 1, 1e-5), ("batched", 2, 1e-4)])
 def test_bench_python_is_the_notebook(tmp_path, mode, batch, tol):
     """bench_python.py on the notebook model: its first embedding is the notebook's for that image (the
     golden file scripts/golden_embeddings.py wrote), with 3 images so the batched warm-up covers a
