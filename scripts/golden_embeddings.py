@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-import export_facenet as ef  # also quiets TensorFlow's C++ logging before TensorFlow loads
+import facenet_scripts  # noqa: F401  (first: pins numpy's OpenBLAS kernel before numpy loads)
+import export_facenet as ef
 import keras
 import numpy as np
 import PIL
@@ -66,6 +67,11 @@ VERIFY_CALLS = [
     ("camera_3.jpg", "younes"),
 ]
 WHO_IS_IT_CALLS = ef.CAMERA_IMAGES + ["younes.jpg"]
+
+# TensorFlow's float32 results differ from CPU to CPU (oneDNN picks kernels per CPU) by about 1e-6 on
+# these distances; the Go tests allow 1e-5. A decision whose distance lies closer than this to the
+# threshold could flip on another machine, so such a golden file is refused instead of written.
+MIN_THRESHOLD_MARGIN = 1e-4
 
 
 class GoldenError(Exception):
@@ -157,8 +163,18 @@ def golden(model_dir, images_dir):
         distances[name] = {k: _f32(v) for k, v in row.items()}
         distance_strings[name] = {k: str(v) for k, v in row.items()}
 
+    threshold = profile["distance"]["threshold"]
+    decided = [(f"verify({r['image']}, {r['identity']})", r["distance"]) for r in verify_rows] + \
+        [(f"who_is_it({r['image']})", r["distance"]) for r in who_rows]
+    margin_call, margin_dist = min(decided, key=lambda c: abs(c[1] - threshold))
+    margin = abs(margin_dist - threshold)
+    if margin < MIN_THRESHOLD_MARGIN:
+        raise GoldenError(f"{margin_call}: distance {margin_dist:.7g} is within {margin:.2g} of the "
+                          f"threshold {threshold}; its decision could differ on another CPU")
+
     return {
         "generator": "scripts/golden_embeddings.py",
+        "threshold_margin": {"call": margin_call, "distance": margin_dist, "margin": float(margin)},
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
                      "numpy": np.__version__, "pillow": PIL.__version__},
         "model": profile["name"],
@@ -196,7 +212,7 @@ def main(argv=None):
                     "and write the golden JSON the Go parity tests read.")
     parser.add_argument("--model", required=True, type=Path,
                         help="SavedModel directory with assets.extra/facenet.json "
-                             "(e.g. build/models/facenet-notebook)")
+                             "(e.g. build/models/facenet-keras)")
     parser.add_argument("--images", required=True, type=Path, help="the notebook's images/ directory")
     parser.add_argument("--out", required=True, type=Path, help="golden JSON file to write")
     args = parser.parse_args(argv)

@@ -150,5 +150,21 @@ def test_missing_image_is_a_clear_error(small_model, tmp_path):
 def test_committed_golden_file_is_consistent():
     doc = json.loads(COMMITTED.read_text())
     check_consistent(doc)
-    assert doc["weights"] == ef.SEEDED_WEIGHTS
+    assert doc["weights"].startswith("pretrained: facenet_keras.h5 sha256:6acdd8fb")
     assert doc["fingerprint"].startswith("sha256:") and len(doc["fingerprint"]) == 7 + 64
+    # Made from the model `make models` exports, whose weights are copied (not computed), so it is the
+    # same model on every CPU.
+    model = Path(os.environ.get("FACENET_MODELS", ROOT / "build" / "models")) / "facenet-keras"
+    assert ef.read_profile(model)["fingerprint"] == doc["fingerprint"]
+    assert doc["threshold_margin"]["margin"] >= ge.MIN_THRESHOLD_MARGIN
+
+
+def test_decision_too_close_to_the_threshold_is_refused(small_model, monkeypatch):
+    # With the threshold moved onto a distance the small model gives, the file would hinge on rounding.
+    doc = ge.golden(small_model, IMAGES)
+    near = doc["verify"][0]["distance"]
+    real = ef.read_profile
+    monkeypatch.setattr(ef, "read_profile",
+                        lambda d: real(d) | {"distance": {"metric": "euclidean", "threshold": near + 1e-6}})
+    with pytest.raises(ge.GoldenError, match="could differ on another CPU"):
+        ge.golden(small_model, IMAGES)
