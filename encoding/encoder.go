@@ -67,7 +67,7 @@ func NewEncoder(model Model, prof Profile, opts EncoderOptions) (*Encoder, error
 			KeepAspectRatio: prof.Input.KeepAspectRatio, MaxPixels: opts.MaxPixels,
 		},
 		pixels: PixelOptions{
-			DivideBy: prof.Input.DivideBy, RoundDecimals: round,
+			Rule: PixelRule(prof.Input.PixelRule), DivideBy: prof.Input.DivideBy, RoundDecimals: round,
 			BGR: prof.Input.ColorOrder == "BGR", ChannelsFirst: prof.Input.Layout == "NCHW",
 		},
 		batch:   opts.BatchSize,

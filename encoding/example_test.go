@@ -69,3 +69,16 @@ func ExampleParseInterpolation() {
 	// bicubic <nil>
 	// invalid options: interpolation "cubic" (want one of nearest, bilinear, bicubic, hamming, box, lanczos)
 }
+
+// Facenet's prewhiten standardizes each image by its own mean and standard deviation: a two-level
+// image becomes -1 and +1.
+func ExamplePixelOptions_prewhiten() {
+	img := &encoding.Image{Width: 2, Height: 1, Pix: []byte{10, 10, 10, 30, 30, 30}}
+	x := make([]float32, img.TensorLen())
+	if err := img.FillTensor(x, encoding.PixelOptions{Rule: encoding.RulePrewhiten}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(x)
+	// Output: [-1 -1 -1 1 1 1]
+}

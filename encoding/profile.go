@@ -66,9 +66,13 @@ type InputProfile struct {
 	Interpolation   string `json:"interpolation"`
 	KeepAspectRatio bool   `json:"keep_aspect_ratio"`
 	// DivideBy and RoundDecimals: model input = float32(round(float64(v) / DivideBy, RoundDecimals)).
-	// A nil RoundDecimals means no rounding.
-	DivideBy      float64 `json:"divide_by"`
+	// A nil RoundDecimals means no rounding. They apply to the default pixel rule only.
+	DivideBy      float64 `json:"divide_by,omitempty"`
 	RoundDecimals *int    `json:"round_decimals"`
+	// PixelRule is "" for the notebook's DivideBy/RoundDecimals rule, or one of facenet's own:
+	// "prewhiten" (its 2017 checkpoints, the notebook's weights among them) or
+	// "fixed_standardization" (its 2018 checkpoints). See PixelRule.
+	PixelRule string `json:"pixel_rule,omitempty"`
 }
 
 // OutputProfile describes the embedding the model returns.
@@ -122,6 +126,38 @@ func LoadProfile(dir string) (p Profile, found bool, err error) {
 	return p, true, nil
 }
 
+// NamedProfileFile is where a model keeps a profile other than its default one: the same weights
+// under another preprocessing and threshold (facenet-keras has "accuracy": facenet's own prewhiten and
+// bilinear resize, beside the notebook's rules in ProfileFile).
+func NamedProfileFile(name string) string { return "assets.extra/facenet." + name + ".json" }
+
+// ErrNoProfile means a model has no profile of the name asked for.
+var ErrNoProfile = errors.New("encoding: no such model profile")
+
+// LoadNamedProfile reads the profile called name from dir; "" is LoadProfile's default profile.
+func LoadNamedProfile(dir, name string) (p Profile, found bool, err error) {
+	if name == "" {
+		return LoadProfile(dir)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return Profile{}, false, fmt.Errorf("%w: profile name %q (want lower-case letters, digits, - and _)", ErrProfile, name)
+		}
+	}
+	file := filepath.Join(dir, filepath.FromSlash(NamedProfileFile(name)))
+	raw, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Profile{}, false, fmt.Errorf("%w: %s has no profile %q (no %s)", ErrNoProfile, dir, name, NamedProfileFile(name))
+	}
+	if err != nil {
+		return Profile{}, false, fmt.Errorf("profile %s: %w", file, err)
+	}
+	if p, err = ParseProfile(raw); err != nil {
+		return Profile{}, true, fmt.Errorf("profile %s: %w", file, err)
+	}
+	return p, true, nil
+}
+
 // ParseProfile decodes and validates a profile file's JSON.
 func ParseProfile(raw []byte) (Profile, error) {
 	var p Profile
@@ -154,7 +190,11 @@ func (p Profile) Validate() error {
 		return bad("input layout %q (want NHWC or NCHW)", in.Layout)
 	case in.ColorOrder != "RGB" && in.ColorOrder != "BGR":
 		return bad("input color_order %q (want RGB or BGR)", in.ColorOrder)
-	case !(in.DivideBy > 0):
+	case in.PixelRule != "" && in.PixelRule != string(RulePrewhiten) && in.PixelRule != string(RuleFixedStandardization):
+		return bad("input pixel_rule %q (want prewhiten, fixed_standardization, or none for divide_by)", in.PixelRule)
+	case in.PixelRule != "" && (in.DivideBy != 0 || in.RoundDecimals != nil):
+		return bad("input pixel_rule %q takes no divide_by or round_decimals", in.PixelRule)
+	case in.PixelRule == "" && !(in.DivideBy > 0):
 		return bad("input divide_by %v (want > 0)", in.DivideBy)
 	case in.RoundDecimals != nil && (*in.RoundDecimals < 0 || *in.RoundDecimals > 15):
 		return bad("input round_decimals %d (want 0..15 or null)", *in.RoundDecimals)

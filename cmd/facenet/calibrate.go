@@ -18,11 +18,11 @@ func init() {
 
 func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calibrate", "--model DIR [--folds K] [--png FILE] [--json] [--write-threshold] FOLDER", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	folds := fs.Int("folds", 10, "cross-validation folds (lowered to the number of genuine pairs when there are fewer)")
 	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
 	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
-	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile ("+encoding.ProfileFile+")")
+	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile in use ("+encoding.ProfileFile+", or the --profile one)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{})
 	if err != nil {
 		return err
 	}
@@ -81,17 +81,21 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
 	}
 	if *write {
-		if err := writeThreshold(*model, enc.Profile(), cal.Threshold); err != nil {
+		file := encoding.ProfileFile
+		if *profile != "" {
+			file = encoding.NamedProfileFile(*profile)
+		}
+		if err := writeThreshold(filepath.Join(*model, filepath.FromSlash(file)), enc.Profile(), cal.Threshold); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, encoding.ProfileFile))
+		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, file))
 	}
 	return nil
 }
 
-// writeThreshold stores threshold in the model's profile file, creating the file from the profile in
+// writeThreshold stores threshold in the profile file at path, creating the file from the profile in
 // use when the model had none. Identity databases stay valid: their space leaves the threshold out.
-func writeThreshold(dir string, prof encoding.Profile, threshold float64) error {
+func writeThreshold(path string, prof encoding.Profile, threshold float64) error {
 	prof.Distance.Threshold = threshold
 	if err := prof.Validate(); err != nil {
 		return err
@@ -100,7 +104,6 @@ func writeThreshold(dir string, prof encoding.Profile, threshold float64) error 
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, filepath.FromSlash(encoding.ProfileFile))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write profile: %w", err)
 	}

@@ -21,7 +21,7 @@ func init() {
 
 func runEmbed(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("embed", "--model DIR [--json] [--raw] [--batch N] IMAGE...", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
 	batch := fs.Int("batch", 1, batchHelp)
@@ -38,7 +38,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if *batch <= 0 {
 		return usageError("--batch must be positive, got %d", *batch)
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch})
 	if err != nil {
 		return err
 	}

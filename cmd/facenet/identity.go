@@ -58,7 +58,7 @@ type enrolment struct {
 
 func runEnroll(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("enroll", "--model DIR --db FILE [--replace] NAME=IMAGE... | --dir FOLDER", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file, created if missing (required)")
 	dir := fs.String("dir", "", "folder with one sub-folder of images per identity")
 	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
@@ -94,7 +94,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if *batch <= 0 {
 		return usageError("--batch must be positive, got %d", *batch)
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch})
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ type probeSetup struct {
 	close     func() error
 }
 
-func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup, error) {
+func openProbe(model, profile, dbPath string, threshold float64, batch int) (*probeSetup, error) {
 	if model == "" || dbPath == "" {
 		return nil, usageError("--model and --db are required")
 	}
@@ -217,7 +217,7 @@ func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup,
 	if err != nil {
 		return nil, err
 	}
-	enc, closeModel, err := openEncoder(model, encoding.EncoderOptions{BatchSize: batch})
+	enc, closeModel, err := openEncoder(model, profile, encoding.EncoderOptions{BatchSize: batch})
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup,
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", "--model DIR --db FILE [--threshold T] [--json] IMAGE IDENTITY", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file (required)")
 	threshold := fs.Float64("threshold", 0, "accept when distance < threshold (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
@@ -249,7 +249,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
 	}
 	img, identity := rest[0], rest[1]
-	p, err := openProbe(*model, *dbPath, *threshold, 1)
+	p, err := openProbe(*model, *profile, *dbPath, *threshold, 1)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 func runIdentify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("identify", "--model DIR --db FILE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file (required)")
 	threshold := fs.Float64("threshold", 0, "unknown when distance > threshold (default: the model profile's)")
 	top := fs.Int("top", 0, "also list the K nearest identities")
@@ -303,7 +303,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if *sheet != "" && *gallery == "" {
 		return usageError("--sheet needs --gallery")
 	}
-	p, err := openProbe(*model, *dbPath, *threshold, *batch)
+	p, err := openProbe(*model, *profile, *dbPath, *threshold, *batch)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"syscall"
@@ -9,10 +10,20 @@ import (
 	"github.com/facenet-go/facenet/tfmodel"
 )
 
-// openEncoder loads the SavedModel in dir with its profile (or the notebook's defaults when it has
-// none) and returns an encoder over it; close releases the TensorFlow session.
-func openEncoder(dir string, opts encoding.EncoderOptions) (enc *encoding.Encoder, closeFn func() error, err error) {
-	prof, found, err := encoding.LoadProfile(dir)
+// modelFlags registers the flags of every command that runs a model: --model and --profile.
+func modelFlags(fs *flag.FlagSet) (dir, profile *string) {
+	dir = fs.String("model", "", "SavedModel directory (required)")
+	profile = fs.String("profile", "", "which of the model's profiles to apply: its default ("+encoding.ProfileFile+
+		") unless named; facenet-keras also has \"accuracy\" (facenet's prewhiten and bilinear resize, "+
+		encoding.NamedProfileFile("accuracy")+")")
+	return dir, profile
+}
+
+// openEncoder loads the SavedModel in dir with its profile called profile ("" for its default one, or
+// the notebook's rules when it has none) and returns an encoder over it; close releases the TensorFlow
+// session.
+func openEncoder(dir, profile string, opts encoding.EncoderOptions) (enc *encoding.Encoder, closeFn func() error, err error) {
+	prof, found, err := encoding.LoadNamedProfile(dir, profile)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -600,7 +600,7 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 		require.NoError(t, err, "%s=%q", rbTrialsEnv, s)
 		trials = n
 	}
-	enc, closeModel, err := openEncoder(w.model, encoding.EncoderOptions{BatchSize: 1})
+	enc, closeModel, err := openEncoder(w.model, "", encoding.EncoderOptions{BatchSize: 1})
 	require.NoError(t, err)
 	defer closeModel()
 	sp, err := space(enc)
