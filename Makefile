@@ -143,6 +143,9 @@ golden: models
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
+	$(PY) scripts/golden_embeddings.py --accuracy --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \
+	  --out testdata/facenet/golden_accuracy.json
+	$(PY) scripts/golden_pixel_rules.py --images $(SHARED)/notebook/images --out testdata/preprocess/pixel_rules.json
 	$(PY) scripts/golden_numpy_distances.py --count 60 --out testdata/verify/numpy_float32.json
 	$(PY) scripts/crosscheck_faceapi.py --package $(FACEAPI) --model $(MODELS)/dlib-resnet-v1 \
 	  --images $(FACEAPI_IMAGES) --golden-out testdata/faceapi/golden_faceapi.jsonl
