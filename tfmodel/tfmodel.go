@@ -129,6 +129,11 @@ func Load(dir string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 
+	// TensorFlow opens these files itself, with no limit and no way to interrupt it.
+	if err := savedmodel.CheckFiles(dir); err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+
 	so := &tf.SessionOptions{}
 	if opts.IntraOpThreads > 0 || opts.InterOpThreads > 0 {
 		cfg, err := proto.Marshal(&corepb.ConfigProto{

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -696,4 +697,105 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 	}
 	t.Logf("%d kills of facenet enroll (a run takes %v): %d left the old database, %d the new one, %d interrupted a save (temporary file left behind)",
 		trials, full.Round(time.Millisecond), before, after, midSave)
+}
+
+// rbModelCopy copies the control model into a new folder, with a profile (so the weights are not
+// hashed and TensorFlow's own reads are reached) or without one.
+func rbModelCopy(t *testing.T, good string, withProfile bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "model")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(good)))
+	if withProfile {
+		prof := encoding.NotebookProfile()
+		prof.Input.Height, prof.Input.Width = 16, 16
+		prof.Fingerprint = "sha256:test"
+		raw, err := json.Marshal(prof)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "assets.extra"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.FromSlash(encoding.ProfileFile)), raw, 0o644))
+	}
+	return dir
+}
+
+// TestReliabilityModelFiles replaces, one at a time, every file the program or TensorFlow opens
+// in a model folder by a FIFO nobody writes to, a symlink to /dev/zero, a socket or a 3 GiB sparse
+// file. `facenet embed` (with and without a profile: without one the weights are hashed, with
+// one TensorFlow reads them) must refuse each with one line naming the file and what it is,
+// without waiting or reading; `facenet inspect` must not hang either.
+func TestReliabilityModelFiles(t *testing.T) {
+	w := rbSetup(t)
+	img := w.good[0]
+	files := []string{"saved_model.pb", "fingerprint.pb", "variables/variables.index",
+		"variables/variables.data-00000-of-00001", encoding.ProfileFile}
+	kinds := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"fifo", func(t *testing.T, path string) {
+			require.NoError(t, syscall.Mkfifo(path, 0o644))
+			w.fifos = append(w.fifos, path)
+		}, "not a regular file (a named pipe)"},
+		{"/dev/zero", func(t *testing.T, path string) { require.NoError(t, os.Symlink("/dev/zero", path)) },
+			"not a regular file (a character device)"},
+		{"socket", func(t *testing.T, path string) {
+			// bind(2) takes at most 108 bytes of path: bind short, then move the socket in place.
+			short, err := os.MkdirTemp("", "s")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(short) })
+			l, err := net.Listen("unix", filepath.Join(short, "s"))
+			require.NoError(t, err)
+			t.Cleanup(func() { l.Close() })
+			require.NoError(t, os.Rename(filepath.Join(short, "s"), path))
+		}, "not a regular file (a socket)"},
+		{"sparse 3 GiB", func(t *testing.T, path string) {
+			f, err := os.Create(path)
+			require.NoError(t, err)
+			require.NoError(t, f.Truncate(3<<30))
+			require.NoError(t, f.Close())
+		}, ""}, // per file below: over its limit, or (variables data) left to TensorFlow
+	}
+	for _, withProfile := range []bool{false, true} {
+		for _, file := range files {
+			if file == encoding.ProfileFile && !withProfile {
+				continue
+			}
+			for _, k := range kinds {
+				if k.name == "sparse 3 GiB" && strings.HasPrefix(file, "variables/variables.data") {
+					continue // within MaxVariablesFileBytes: weights may be that large
+				}
+				name := fmt.Sprintf("profile=%v/%s/%s", withProfile, file, k.name)
+				t.Run(name, func(t *testing.T) {
+					dir := rbModelCopy(t, w.model, withProfile)
+					path := filepath.Join(dir, filepath.FromSlash(file))
+					require.NoError(t, os.RemoveAll(path))
+					k.make(t, path)
+					want := k.want
+					if k.name == "sparse 3 GiB" {
+						want = "file too large: 3221225472 bytes"
+					}
+					r := w.rbRun(t, "embed", "--model", dir, img)
+					requireOneLineError(t, "embed", r, path, want)
+					require.Less(t, r.elapsed, 5*time.Second)
+					ins := w.rbRun(t, "inspect", dir)
+					if file == "saved_model.pb" {
+						requireOneLineError(t, "inspect", ins, path, want)
+					} else {
+						require.Equal(t, 0, ins.code, ins.stderr)
+					}
+				})
+			}
+		}
+	}
+	t.Run("fingerprint.pb is a FIFO: inspect warns", func(t *testing.T) {
+		dir := rbModelCopy(t, w.model, false)
+		path := filepath.Join(dir, "fingerprint.pb")
+		require.NoError(t, os.Remove(path))
+		require.NoError(t, syscall.Mkfifo(path, 0o644))
+		w.fifos = append(w.fifos, path)
+		r := w.rbRun(t, "inspect", dir)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stderr, "fingerprint.pb unreadable")
+		require.Contains(t, r.stderr, "not a regular file (a named pipe)")
+	})
 }
