@@ -110,10 +110,17 @@ func NotebookProfile() Profile {
 // LoadProfile reads dir's profile file. A model without one gets NotebookProfile with found false and
 // a fingerprint computed from its variables, so any FaceNet-style SavedModel works.
 func LoadProfile(dir string) (p Profile, found bool, err error) {
+	return LoadProfileWith(dir, Fingerprint)
+}
+
+// LoadProfileWith is LoadProfile with the fingerprint of a model without a profile computed by
+// fingerprint, which must return what Fingerprint does (a cache of it, for example: hashing every
+// weight on every load costs seconds for large models).
+func LoadProfileWith(dir string, fingerprint func(dir string) (string, error)) (p Profile, found bool, err error) {
 	raw, err := fsutil.ReadFile(filepath.Join(dir, filepath.FromSlash(ProfileFile)), MaxProfileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		p = NotebookProfile()
-		if p.Fingerprint, err = Fingerprint(dir); err != nil {
+		if p.Fingerprint, err = fingerprint(dir); err != nil {
 			return Profile{}, false, err
 		}
 		return p, false, nil
@@ -207,7 +214,8 @@ func Fingerprint(dir string) (string, error) {
 }
 
 // VariablesFiles lists the files Fingerprint hashes: every entry under dir/variables that is not a
-// directory, as sorted slash paths relative to dir. It reads no file.
+// directory, as sorted slash paths relative to dir. It reads no file, so a cache of fingerprints
+// can check them by their metadata.
 func VariablesFiles(dir string) ([]string, error) {
 	root := filepath.Join(dir, "variables")
 	var files []string

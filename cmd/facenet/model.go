@@ -6,13 +6,14 @@ import (
 	"syscall"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/fpcache"
 	"github.com/facenet-go/facenet/tfmodel"
 )
 
 // openEncoder loads the SavedModel in dir with its profile (or the notebook's defaults when it has
 // none) and returns an encoder over it; close releases the TensorFlow session.
 func openEncoder(dir string, opts encoding.EncoderOptions) (enc *encoding.Encoder, closeFn func() error, err error) {
-	prof, found, err := encoding.LoadProfile(dir)
+	prof, found, err := encoding.LoadProfileWith(dir, fpcache.Fingerprint)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/fpcache"
 	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/facenet-go/facenet/verify"
 )
@@ -72,10 +73,19 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(code)
 	}
+	// Fingerprints of profile-less models are cached in the user cache directory
+	// (internal/fpcache): the tests, and the CLI processes they start, use a private one.
+	cache, err := os.MkdirTemp("", "facenet-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
 	if rbShared.dir != "" {
 		os.RemoveAll(rbShared.dir)
 	}
+	os.RemoveAll(cache)
 	os.Exit(code)
 }
 
@@ -798,4 +808,34 @@ func TestReliabilityModelFiles(t *testing.T) {
 		require.Contains(t, r.stderr, "fingerprint.pb unreadable")
 		require.Contains(t, r.stderr, "not a regular file (a named pipe)")
 	})
+}
+
+// TestReliabilityFingerprintCache: a model without a profile is hashed once; later commands take
+// the fingerprint from the cache (internal/fpcache, whose tests prove a hit skips hashing and a
+// rewritten file misses), and a changed variables/ gives a new fingerprint, so a database made
+// before is refused.
+func TestReliabilityFingerprintCache(t *testing.T) {
+	w := rbSetup(t)
+	dir := rbModelCopy(t, w.model, false)
+	want, err := encoding.Fingerprint(dir)
+	require.NoError(t, err)
+	r := w.rbRun(t, "embed", "--model", dir, w.good[0])
+	require.Equal(t, 0, r.code, r.stderr)
+	cacheDir, err := fpcache.Dir()
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(cacheDir, fpcache.FileName))
+	require.NoError(t, err)
+	real, err := filepath.EvalSymlinks(dir)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), strconv.Quote(real))
+	require.Contains(t, string(raw), want)
+
+	db := filepath.Join(t.TempDir(), "faces.db")
+	r = w.rbRun(t, "enroll", "--model", dir, "--db", db, "--quiet", "andrew="+w.good[0])
+	require.Equal(t, 0, r.code, r.stderr)
+	// Another file under variables/ (TensorFlow ignores it, the fingerprint counts it): the
+	// cache must not answer with the old fingerprint.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "variables", "notes.txt"), []byte("retrained"), 0o644))
+	r = w.rbRun(t, "verify", "--model", dir, "--db", db, w.good[0], "andrew")
+	requireOneLineError(t, "verify", r, db)
 }
