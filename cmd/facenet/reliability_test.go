@@ -32,6 +32,7 @@ import (
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/fpcache"
 	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/tfmodel"
 	"github.com/facenet-go/facenet/verify"
 )
 
@@ -43,6 +44,7 @@ const (
 	rbCLIEnv      = "FACENET_RELIABILITY_CLI"
 	rbASEnv       = "FACENET_RELIABILITY_AS"
 	rbHWMEnv      = "FACENET_RELIABILITY_HWM"
+	rbCrashEnv    = "FACENET_RELIABILITY_LOAD_CRASH" // "panic" or "oom" inside the quiet window
 	rbTrialsEnv   = "FACENET_CRASH_TRIALS"
 	rbDeadline    = 10 * time.Second
 	rbChildMemory = 4 << 30 // enough for TensorFlow and a small model
@@ -58,6 +60,18 @@ func TestMain(m *testing.M) {
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "address-space limit:", err)
 				os.Exit(3)
+			}
+		}
+		if mode := os.Getenv(rbCrashEnv); mode != "" {
+			// Crash where TensorFlow's loader runs, with stderr pointed at /dev/null as it is then.
+			loadModel = func(dir string, opts tfmodel.Options) (*tfmodel.Model, error) {
+				restore := opts.Quiet()
+				defer restore()
+				if mode == "oom" {
+					big := make([]byte, 1<<42) // 4 TiB: past any address-space limit
+					big[len(big)-1] = 1
+				}
+				panic("crash inside the quiet window")
 			}
 		}
 		code := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -838,4 +852,45 @@ func TestReliabilityFingerprintCache(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "variables", "notes.txt"), []byte("retrained"), 0o644))
 	r = w.rbRun(t, "verify", "--model", dir, "--db", db, w.good[0], "andrew")
 	requireOneLineError(t, "verify", r, db)
+}
+
+// TestReliabilityExitCodes: usage errors exit 2, failures 1, each with one line; a crash while
+// TensorFlow's loader runs (stderr then points at /dev/null) still prints its report to the real
+// stderr. Go's runtime exits 2 after a crash whatever the program wants; the report tells it from
+// a usage error, which is one "facenet <cmd>:" line.
+func TestReliabilityExitCodes(t *testing.T) {
+	w := rbSetup(t)
+	t.Run("usage and failure", func(t *testing.T) {
+		tests := []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{"embed", w.good[0]}, 2, "--model is required"},
+			{[]string{"embed", "--model", w.model, "--batch", "x", w.good[0]}, 2, "invalid value"},
+			{[]string{"embed", "--model", filepath.Join(t.TempDir(), "none"), w.good[0]}, 1, "no such file or directory"},
+			{[]string{"embed", "--model", w.model, filepath.Join(t.TempDir(), "none.jpg")}, 1, "no such file"},
+		}
+		for _, tt := range tests {
+			r := rbProcess(t, nil, tt.args...)
+			requireNoCrash(t, r)
+			require.Equal(t, tt.code, r.code, "%v: %s", tt.args, r.stderr)
+			require.Contains(t, r.goLines(), tt.want)
+			require.Equal(t, 1, strings.Count(r.goLines(), "\n")+1, "one line: %q", r.goLines())
+		}
+	})
+	for _, mode := range []struct{ name, want string }{
+		{"panic", "panic: crash inside the quiet window"},
+		// The runtime prints a fatal error's first line only to fd 2 (here /dev/null); its stack
+		// reaches the crash output.
+		{"oom", "runtime.throw"},
+	} {
+		t.Run("crash while loading: "+mode.name, func(t *testing.T) {
+			r := rbProcess(t, map[string]string{rbCrashEnv: mode.name, rbASEnv: strconv.FormatUint(rbChildMemory, 10)},
+				"embed", "--model", w.model, w.good[0])
+			require.NotEqual(t, 0, r.code)
+			require.Contains(t, r.stderr, mode.want, "the crash report must reach stderr")
+			require.Contains(t, r.stderr, "goroutine ", "with its stack")
+		})
+	}
 }
