@@ -33,6 +33,9 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if *folds < 2 {
 		return usageError("--folds must be at least 2")
 	}
+	if err := checkDestination("--png", *pngPath); err != nil {
+		return err
+	}
 	todo, err := scanIdentityFolder(rest[0])
 	if err != nil {
 		return err
@@ -76,7 +79,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *pngPath != "" {
 		if err := writeAtomic(*pngPath, 0o644, cal.WritePNG); err != nil {
-			return fmt.Errorf("calibration plot: %w", err)
+			return fmt.Errorf("--png: calibration plot: %w", err)
 		}
 		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
 	}

@@ -71,6 +71,9 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if *model == "" || *dbPath == "" {
 		return usageError("--model and --db are required")
 	}
+	if err := checkDestination("--db", *dbPath); err != nil {
+		return err
+	}
 	var todo []enrolment
 	switch {
 	case *dir != "" && len(pairs) > 0:
@@ -302,6 +305,9 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	}
 	if *sheet != "" && *gallery == "" {
 		return usageError("--sheet needs --gallery")
+	}
+	if err := checkDestination("--sheet", *sheet); err != nil {
+		return err
 	}
 	p, err := openProbe(*model, *dbPath, *threshold, *batch)
 	if err != nil {

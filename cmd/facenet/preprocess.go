@@ -37,6 +37,9 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	if len(images) != 1 {
 		return usageError("want exactly one IMAGE, got %d", len(images))
 	}
+	if err := checkDestination("--out", *out); err != nil {
+		return err
+	}
 	opts := encoding.LoadOptions{KeepAspectRatio: *keep}
 	if *size != "" {
 		if opts.Height, opts.Width, err = parseSize(*size); err != nil {
@@ -72,7 +75,7 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 		return encoding.WriteNPY(w, shape, data)
 	}
 	if err := writeAtomic(*out, 0o644, write); err != nil {
-		return fmt.Errorf("write %s: %w", *out, err)
+		return fmt.Errorf("--out: write %s: %w", *out, err)
 	}
 	dtype := "float32"
 	if *asUint8 {

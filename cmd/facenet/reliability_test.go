@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -891,6 +892,112 @@ func TestReliabilityExitCodes(t *testing.T) {
 			require.NotEqual(t, 0, r.code)
 			require.Contains(t, r.stderr, mode.want, "the crash report must reach stderr")
 			require.Contains(t, r.stderr, "goroutine ", "with its stack")
+		})
+	}
+}
+
+// TestReliabilityDestinations: every flag that names a file to write (preprocess --out,
+// calibrate --png, identify --sheet, enroll --db) refuses a character device, a FIFO, a socket
+// and a directory in one line, leaving them as they were, and writes through a symlink, dangling
+// or not, keeping the link.
+func TestReliabilityDestinations(t *testing.T) {
+	w := rbSetup(t)
+	gallery := t.TempDir()
+	for i, n := range []string{"andrew", "kian", "younes"} {
+		require.NoError(t, os.Symlink(w.good[i], filepath.Join(gallery, n+".jpg")))
+	}
+	calib := rbIdentityFolder(t, w, rbInput{path: w.good[3]})
+	commands := []struct {
+		flag string
+		args func(dest string) []string
+	}{
+		{"--out", func(dest string) []string {
+			return []string{"preprocess", "--size", "16x16", "--out", dest, w.good[0]}
+		}},
+		{"--png", func(dest string) []string { return []string{"calibrate", "--model", w.model, "--png", dest, calib} }},
+		{"--sheet", func(dest string) []string {
+			db := filepath.Join(t.TempDir(), "faces.db")
+			require.NoError(t, os.WriteFile(db, w.db, 0o600))
+			return []string{"identify", "--model", w.model, "--db", db, "--sheet", dest, "--gallery", gallery, w.good[0]}
+		}},
+		{"--db", func(dest string) []string {
+			return []string{"enroll", "--model", w.model, "--db", dest, "--quiet", "carol=" + w.good[3]}
+		}},
+	}
+	refused := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"character device", func(t *testing.T, path string) {
+			// A /dev/null (1, 3) of the test's own: the bug would replace this one, not the real one.
+			if err := syscall.Mknod(path, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+				require.NoError(t, os.Symlink(os.DevNull, path)) // not root: the real one, refused before any write
+			}
+		}, "(a character device)"},
+		{"fifo", func(t *testing.T, path string) {
+			require.NoError(t, syscall.Mkfifo(path, 0o644))
+			w.fifos = append(w.fifos, path)
+		}, "(a named pipe)"},
+		{"socket", func(t *testing.T, path string) {
+			l, err := net.Listen("unix", path)
+			require.NoError(t, err)
+			t.Cleanup(func() { l.Close() })
+		}, "(a socket)"},
+		{"directory", func(t *testing.T, path string) { require.NoError(t, os.Mkdir(path, 0o755)) }, "(a directory)"},
+	}
+	for _, c := range commands {
+		t.Run(c.flag, func(t *testing.T) {
+			for _, k := range refused {
+				t.Run(k.name, func(t *testing.T) {
+					dir, err := os.MkdirTemp("", "d") // short: a socket path has at most 108 bytes
+					require.NoError(t, err)
+					t.Cleanup(func() { os.RemoveAll(dir) })
+					dest := filepath.Join(dir, "dest")
+					k.make(t, dest)
+					before, err := os.Lstat(dest)
+					require.NoError(t, err)
+					args := c.args(dest)
+					r := w.rbRun(t, args...)
+					requireOneLineError(t, args[0], r, c.flag, dest, "not a regular file "+k.want)
+					after, err := os.Lstat(dest)
+					require.NoError(t, err)
+					require.Equal(t, before.Mode(), after.Mode(), "the destination is left as it was")
+					entries, err := os.ReadDir(dir)
+					require.NoError(t, err)
+					require.Len(t, entries, 1, "nothing written beside it")
+				})
+			}
+			for _, link := range []string{"symlink", "dangling symlink"} {
+				t.Run(link, func(t *testing.T) {
+					dir := t.TempDir()
+					dest, target := filepath.Join(dir, "dest"), filepath.Join(dir, "sub", "target")
+					require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+					require.NoError(t, os.Symlink("sub/target", dest))
+					if link == "symlink" {
+						if c.flag == "--db" {
+							require.NoError(t, os.WriteFile(target, w.db, 0o600))
+						} else {
+							require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
+						}
+					}
+					args := c.args(dest)
+					r := w.rbRun(t, args...)
+					require.Equal(t, 0, r.code, r.stderr)
+					fi, err := os.Lstat(dest)
+					require.NoError(t, err)
+					require.Equal(t, fs.ModeSymlink, fi.Mode().Type(), "the link stays a link")
+					got, err := os.ReadFile(target)
+					require.NoError(t, err)
+					require.NotEqual(t, "old", string(got), "the target holds the new file")
+					require.NotEmpty(t, got)
+					if c.flag == "--db" {
+						db, err := verify.Open(dest)
+						require.NoError(t, err)
+						require.True(t, db.Has("carol"))
+					}
+				})
+			}
 		})
 	}
 }
