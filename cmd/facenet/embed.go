@@ -24,7 +24,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "SavedModel directory (required)")
 	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -34,9 +34,6 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(images) == 0 {
 		return usageError("no images given")
-	}
-	if *batch <= 0 {
-		return usageError("--batch must be positive, got %d", *batch)
 	}
 	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
 	if err != nil {

@@ -63,7 +63,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", "", "folder with one sub-folder of images per identity")
 	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	pairs, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -93,9 +93,6 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		if err := verify.ValidName(e.name); err != nil {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}
-	}
-	if *batch <= 0 {
-		return usageError("--batch must be positive, got %d", *batch)
 	}
 	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
 	if err != nil {
@@ -209,7 +206,7 @@ type probeSetup struct {
 	close     func() error
 }
 
-func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup, error) {
+func openProbe(model, dbPath string, threshold *thresholdFlag, batch int) (*probeSetup, error) {
 	if model == "" || dbPath == "" {
 		return nil, usageError("--model and --db are required")
 	}
@@ -232,17 +229,15 @@ func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup,
 		closeModel()
 		return nil, fmt.Errorf("database %s and model %s: %w", dbPath, model, err)
 	}
-	if threshold <= 0 {
-		threshold = enc.Profile().Distance.Threshold
-	}
-	return &probeSetup{enc: enc, db: db, threshold: threshold, close: closeModel}, nil
+	return &probeSetup{enc: enc, db: db, threshold: threshold.value(enc.Profile().Distance.Threshold), close: closeModel}, nil
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", "--model DIR --db FILE [--threshold T] [--json] IMAGE IDENTITY", stderr)
 	model := fs.String("model", "", "SavedModel directory (required)")
 	dbPath := fs.String("db", "", "identity database file (required)")
-	threshold := fs.Float64("threshold", 0, "accept when distance < threshold (default: the model profile's, 0.7 for the notebook)")
+	threshold := &thresholdFlag{}
+	fs.Var(threshold, "threshold", "accept when distance < threshold, a finite number > 0 (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -252,7 +247,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
 	}
 	img, identity := rest[0], rest[1]
-	p, err := openProbe(*model, *dbPath, *threshold, 1)
+	p, err := openProbe(*model, *dbPath, threshold, 1)
 	if err != nil {
 		return err
 	}
@@ -286,13 +281,14 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("identify", "--model DIR --db FILE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
 	model := fs.String("model", "", "SavedModel directory (required)")
 	dbPath := fs.String("db", "", "identity database file (required)")
-	threshold := fs.Float64("threshold", 0, "unknown when distance > threshold (default: the model profile's)")
-	top := fs.Int("top", 0, "also list the K nearest identities")
+	threshold := &thresholdFlag{}
+	fs.Var(threshold, "threshold", "unknown when distance > threshold, a finite number > 0 (default: the model profile's)")
+	top := intFlag(fs, "top", 0, 0, "also list the K nearest identities")
 	explain := fs.Bool("v", false, "also print the runner-up and the margin to it")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -300,16 +296,13 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *top < 0 {
-		return usageError("--top must be >= 0")
-	}
 	if *sheet != "" && *gallery == "" {
 		return usageError("--sheet needs --gallery")
 	}
 	if err := checkDestination("--sheet", *sheet); err != nil {
 		return err
 	}
-	p, err := openProbe(*model, *dbPath, *threshold, *batch)
+	p, err := openProbe(*model, *dbPath, threshold, *batch)
 	if err != nil {
 		return err
 	}

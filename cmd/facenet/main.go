@@ -45,12 +45,16 @@ func usageError(format string, args ...any) error {
 }
 
 // newFlagSet gives every command the same flag behaviour: errors are returned, not printed and exited.
+// The flag package prints a parse error and the whole usage on every bad flag; the CLI prints
+// errors as one line, so the usage is printed for -h only (by parseFlags).
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: facenet %s %s\n", name, usage)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
@@ -58,13 +62,18 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 // parseFlags parses args and lets flags and positional arguments come in any order, as users type
 // them ("facenet embed img.jpg --json").
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	// flag calls Usage on errors too: only -h prints it.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %v (facenet %s -h lists the flags)", errUsage, err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -1001,3 +1001,69 @@ func TestReliabilityDestinations(t *testing.T) {
 		})
 	}
 }
+
+// TestReliabilityNumericFlags: every numeric flag of every command refuses a value it cannot use
+// (exit 2, one line naming the flag), instead of replacing it by a default; a usable value works.
+func TestReliabilityNumericFlags(t *testing.T) {
+	w := rbSetup(t)
+	db := filepath.Join(t.TempDir(), "faces.db")
+	require.NoError(t, os.WriteFile(db, w.db, 0o600))
+	calib := rbIdentityFolder(t, w, rbInput{path: w.good[3]})
+	img := w.good[0]
+	cmds := map[string]func(flag, v string) []string{
+		"verify": func(f, v string) []string {
+			return []string{"verify", "--model", w.model, "--db", db, f, v, w.good[1], "andrew"}
+		},
+		"identify": func(f, v string) []string {
+			return []string{"identify", "--model", w.model, "--db", db, f, v, img}
+		},
+		"embed": func(f, v string) []string { return []string{"embed", "--model", w.model, f, v, img} },
+		"enroll": func(f, v string) []string {
+			return []string{"enroll", "--model", w.model, "--db", db, "--quiet", f, v, "carol=" + img}
+		},
+		"calibrate": func(f, v string) []string { return []string{"calibrate", "--model", w.model, f, v, calib} },
+	}
+	bad := []struct {
+		cmd, flag string
+		values    []string
+		want      string
+	}{
+		{"verify", "--threshold", []string{"-1", "-0", "0", "NaN", "nan", "Inf", "+Inf", "-Inf", "1e999", "x", ""}, ""},
+		{"identify", "--threshold", []string{"-1", "-0", "0", "NaN", "Inf", "1e999"}, ""},
+		{"identify", "--top", []string{"-1", "x", "1.5", "99999999999999999999"}, ""},
+		{"identify", "--batch", []string{"0", "-1"}, "must be at least 1"},
+		{"identify", "--batch", []string{"x", "2.5"}, "not an integer"},
+		{"embed", "--batch", []string{"0", "-3", "1e3"}, ""},
+		{"enroll", "--batch", []string{"0", "-1"}, "must be at least 1"},
+		{"calibrate", "--folds", []string{"1", "0", "-5", "x"}, ""},
+	}
+	for _, b := range bad {
+		for _, v := range b.values {
+			t.Run(b.cmd+" "+b.flag+" "+v, func(t *testing.T) {
+				args := cmds[b.cmd](b.flag, v)
+				r := w.rbRun(t, args...)
+				require.Equal(t, 2, r.code, "usage error; stdout %q stderr %q", r.stdout, r.stderr)
+				require.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+				require.Contains(t, r.stderr, "facenet "+b.cmd+": ")
+				require.Contains(t, r.stderr, strings.TrimPrefix(b.flag, "-"))
+				require.Contains(t, r.stderr, b.want)
+				require.Empty(t, r.stdout, "no answer from a refused flag")
+			})
+		}
+	}
+	t.Run("a usable threshold is used, not the profile's", func(t *testing.T) {
+		// The control model's embeddings of two different people are far apart, so a tiny
+		// threshold refuses and a large one accepts: the flag, not the profile, decided.
+		r := w.rbRun(t, cmds["verify"]("--threshold", "1e-9")...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, ">= 1e-09")
+		r = w.rbRun(t, cmds["verify"]("--threshold", "5")...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, "< 5)")
+	})
+	t.Run("an oversized --top lists every identity", func(t *testing.T) {
+		r := w.rbRun(t, cmds["identify"]("--top", "1000000")...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, " 3. ")
+	})
+}
