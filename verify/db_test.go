@@ -407,3 +407,47 @@ func TestOpenCorruptFileIsLeftAlone(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, b, after)
 }
+
+// TestValidName: names print as what they are, on one line. Control characters, format
+// characters (Cf: invisible or bidi-reordering) and line/paragraph separators are refused, with
+// the character and its category named; other scripts, accents and emoji are names like any.
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // "" means valid
+	}{
+		{"andrew", ""},
+		{"Zoë Ångström", ""},
+		{"李小龍", ""},
+		{"محمد", ""},
+		{"kian 😀", ""},
+		{"a b", ""}, // U+0020 is Zs, a plain space
+		{"", "empty"},
+		{"ki\u202ean", "U+202E, a format character (Unicode category Cf"}, // right-to-left override
+		{"kian\u200b", "U+200B, a format character (Unicode category Cf"}, // zero-width space
+		{"\ufeffkian", "U+FEFF, a format character (Unicode category Cf"}, // byte-order mark
+		{"ki\u2066an", "U+2066, a format character"},                      // left-to-right isolate
+		{"kian\u00ad", "U+00AD, a format character"},                      // soft hyphen
+		{"line\u2028break", "U+2028, a line separator (Unicode category Zl)"},
+		{"para\u2029break", "U+2029, a paragraph separator (Unicode category Zp)"},
+		{"new\nline", "U+000A, a control character (Unicode category Cc)"},
+		{"bell\a", "U+0007, a control character"},
+		{"c1\u0085", "U+0085, a control character"},
+		{"bad\xffutf8", "not UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidName(tt.name)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrInvalidName)
+			require.ErrorContains(t, err, tt.want)
+			require.NotContains(t, err.Error(), "\n", "one line")
+			db := sampleDB(t)
+			require.ErrorIs(t, db.Enrol(tt.name, []float32{1, 0, 0}), ErrInvalidName)
+			require.ErrorIs(t, db.Rename("tian", tt.name), ErrInvalidName)
+		})
+	}
+}

@@ -216,7 +216,7 @@ func (d *decoder) decode() (*DB, error) {
 			return nil, err
 		}
 		name := string(b)
-		if err := ValidName(name); err != nil {
+		if err := validStoredName(name); err != nil {
 			return nil, corrupt("identity %d: %v", i, err)
 		}
 		db.index[name] = i // one map operation: a duplicate leaves the map a name short

@@ -78,7 +78,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		if err := writeAtomic(*pngPath, 0o644, cal.WritePNG); err != nil {
 			return fmt.Errorf("--png: calibration plot: %w", err)
 		}
-		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
+		fmt.Fprintf(stderr, "plot: %s\n", displayPath(*pngPath))
 	}
 	if *write {
 		if err := writeThreshold(*model, enc.Profile(), cal.Threshold); err != nil {

@@ -131,7 +131,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "enrolled %d images of %d identities into %s (%d identities, %d samples)\n",
-		total(todo), len(todo), *dbPath, db.Len(), db.NumSamples())
+		total(todo), len(todo), displayPath(*dbPath), db.Len(), db.NumSamples())
 	return nil
 }
 
@@ -273,7 +273,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if d.Accepted {
 		rel = "<"
 	}
-	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", img, d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
+	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", displayPath(img), d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
 	return err
 }
 
@@ -315,7 +315,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	defer w.Flush()
 	width := 0
 	for _, img := range images {
-		width = max(width, len(img)+1)
+		width = max(width, len(displayPath(img))+1)
 	}
 	// A large database pays for building the quantized index once (under a second for a million
 	// samples) and then answers each probe ~20x faster than the exact scan, with the same answers.
@@ -355,7 +355,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 			w.Write(append(line, '\n'))
 			continue
 		}
-		fmt.Fprintf(w, "%-*s %s", width, img+":", m.Message())
+		fmt.Fprintf(w, "%-*s %s", width, displayPath(img)+":", m.Message())
 		if *explain && m.RunnerUp != "" {
 			fmt.Fprintf(w, "   [nearest %s %s, runner-up %s %s, margin %.4f]", m.Identity,
 				verify.FormatFloat32(m.Distance), m.RunnerUp, verify.FormatFloat32(m.RunnerUpDistance), m.Margin)
@@ -369,7 +369,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		if err := writeSheet(*sheet, *gallery, rows); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "contact sheet: %s\n", *sheet)
+		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))
 	}
 	return w.Flush()
 }

@@ -14,7 +14,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself in init, so the
@@ -119,6 +121,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := c.run(args[1:], stdout, stderr)
+	if err != nil {
+		err = oneLineError{err}
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -131,6 +136,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "facenet %s: %v\n", name, err)
 		return 1
 	}
+}
+
+// oneLineError prints an error on one line whatever it quotes: a path or name holding a newline
+// (or another line-breaking character) would otherwise split it, so those are escaped as in Go
+// strings. Unwrap keeps errors.Is working.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string { return lineBreaks.Replace(e.err.Error()) }
+
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\v", `\v`, "\f", `\f`,
+	"\u0085", `\u0085`, "\u2028", `\u2028`, "\u2029", `\u2029`)
+
+func (e oneLineError) Unwrap() error { return e.err }
+
+// displayPath returns a path as the text outputs print it: as it is, or Go-quoted (strconv.Quote)
+// when it holds a character that would break the line or disguise it (a newline, a control or
+// format character, a separator, invalid UTF-8), or starts with a double quote, so one image is
+// always one record. A quoted path is read back with strconv.Unquote (or as a JSON string when it
+// has no \x escapes).
+func displayPath(p string) string {
+	if strings.HasPrefix(p, `"`) || !utf8.ValidString(p) || strings.IndexFunc(p, func(r rune) bool { return !strconv.IsPrint(r) }) >= 0 {
+		return strconv.Quote(p)
+	}
+	return p
 }
 
 func main() {

@@ -85,7 +85,7 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	for i, d := range shape {
 		dims[i] = strconv.Itoa(d)
 	}
-	fmt.Fprintf(stdout, "%s: %s (%s) from %s\n", *out, dtype, strings.Join(dims, ", "), images[0])
+	fmt.Fprintf(stdout, "%s: %s (%s) from %s\n", displayPath(*out), dtype, strings.Join(dims, ", "), displayPath(images[0]))
 	return nil
 }
 

@@ -1067,3 +1067,106 @@ func TestReliabilityNumericFlags(t *testing.T) {
 		require.Contains(t, r.stdout, " 3. ")
 	})
 }
+
+// TestReliabilityNamesAndPaths: identity names that would be invisible or spoofed in identify's
+// output (format characters, bidi controls, separators, control characters) are refused in one
+// line naming the name and the reason, and the database is left as it was; image paths holding a
+// newline or another such character keep each image one record in the text outputs, and one line
+// in errors.
+func TestReliabilityNamesAndPaths(t *testing.T) {
+	w := rbSetup(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "faces.db")
+	require.NoError(t, os.WriteFile(db, w.db, 0o600))
+	names := []struct{ name, want string }{
+		{"ki\u202ean", "U+202E, a format character (Unicode category Cf"},
+		{"kian\u200b", "U+200B, a format character"},
+		{"\u2066andrew", "U+2066, a format character"},
+		{"line\u2028sep", "U+2028, a line separator (Unicode category Zl)"},
+		{"para\u2029sep", "U+2029, a paragraph separator (Unicode category Zp)"},
+		{"tab\tname", "U+0009, a control character (Unicode category Cc)"},
+		{"new\nline", "U+000A, a control character"},
+	}
+	for _, n := range names {
+		t.Run("enroll "+strconv.Quote(n.name), func(t *testing.T) {
+			r := w.rbRun(t, "enroll", "--model", w.model, "--db", db, "--quiet", n.name+"="+w.good[3])
+			requireOneLineError(t, "enroll", r, strconv.Quote(n.name), "invalid identity name", n.want)
+			now, err := os.ReadFile(db)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(w.db, now), "the database changed")
+		})
+	}
+	t.Run("enroll --dir with such a folder name", func(t *testing.T) {
+		root := t.TempDir()
+		sub := filepath.Join(root, "ki\u202ean")
+		require.NoError(t, os.Mkdir(sub, 0o755))
+		require.NoError(t, os.Symlink(w.good[3], filepath.Join(sub, "0.jpg")))
+		r := w.rbRun(t, "enroll", "--model", w.model, "--db", db, "--quiet", "--dir", root)
+		requireOneLineError(t, "enroll", r, `"ki\u202ean"`, "U+202E")
+	})
+
+	odd := []string{"new\nline.jpg", "cr\rreturn.jpg", "rlo\u202egpj.exe", "sep\u2028.jpg", "\"quoted.jpg", "tab\t.jpg"}
+	var paths []string
+	for _, n := range odd {
+		p := filepath.Join(dir, n)
+		require.NoError(t, os.Symlink(w.good[0], p))
+		paths = append(paths, p)
+	}
+	paths = append(paths, w.good[1]) // a plain path stays as it is
+	t.Run("embed", func(t *testing.T) {
+		r := w.rbRun(t, append([]string{"embed", "--model", w.model}, paths...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		require.Len(t, lines, len(paths), "one record per image:\n%s", r.stdout)
+		for i, l := range lines {
+			if displayPath(paths[i]) == paths[i] {
+				// A plain path, or one with a '"' that does not lead: printed as is.
+				require.True(t, strings.HasPrefix(l, paths[i]+": "), "line %d: %q", i, l)
+				continue
+			}
+			quoted, err := strconv.QuotedPrefix(l)
+			require.NoError(t, err, "line %d: %q", i, l)
+			got, err := strconv.Unquote(quoted)
+			require.NoError(t, err)
+			require.Equal(t, paths[i], got)
+			require.Equal(t, 128, len(strings.Fields(strings.TrimPrefix(l, quoted+":"))), "128 numbers after the path")
+		}
+		r = w.rbRun(t, append([]string{"embed", "--model", w.model, "--json"}, paths...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, len(paths), strings.Count(r.stdout, "\n"))
+	})
+	t.Run("identify and verify", func(t *testing.T) {
+		r := w.rbRun(t, append([]string{"identify", "--model", w.model, "--db", db}, paths...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, len(paths), strings.Count(r.stdout, "\n"), "one line per probe:\n%s", r.stdout)
+		r = w.rbRun(t, "verify", "--model", w.model, "--db", db, paths[0], "andrew")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, 1, strings.Count(r.stdout, "\n"), r.stdout)
+		require.True(t, strings.HasPrefix(r.stdout, strconv.Quote(paths[0])+": "), r.stdout)
+	})
+	t.Run("an error about such a path is one line", func(t *testing.T) {
+		missing := filepath.Join(dir, "no\nsuch.jpg")
+		r := w.rbRun(t, "embed", "--model", w.model, missing)
+		requireOneLineError(t, "embed", r, `no\nsuch.jpg`, "no such file")
+	})
+}
+
+func TestDisplayPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a/b.jpg", "a/b.jpg"},
+		{"with space.jpg", "with space.jpg"},
+		{"Zoë/李.jpg", "Zoë/李.jpg"},
+		{"a: b.jpg", "a: b.jpg"}, // the numbers hold no ':', so the last ": " ends the path
+		{"in\"side.jpg", "in\"side.jpg"},
+		{"\"lead.jpg", `"\"lead.jpg"`},
+		{"new\nline.jpg", `"new\nline.jpg"`},
+		{"cr\r.jpg", `"cr\r.jpg"`},
+		{"rlo\u202e.jpg", `"rlo\u202e.jpg"`},
+		{"ls\u2028.jpg", `"ls\u2028.jpg"`},
+		{"zw\u200b.jpg", `"zw\u200b.jpg"`},
+		{"bad\xff.jpg", `"bad\xff.jpg"`},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, displayPath(tt.in), "%q", tt.in)
+	}
+}
