@@ -48,26 +48,30 @@ setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/n
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
-	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: $(APT_PACKAGES) present"; \
-	else echo "apt: installing $(APT_PACKAGES)"; \
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: $(APT_PACKAGES) present" >&2; \
+	else echo "apt: installing $(APT_PACKAGES)" >&2; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); fi
 	@touch $@
 
+# Everything the prerequisites of `env` print goes to stderr: `eval "$$(make -s env)"` runs stdout as
+# shell, and a line such as "tf shim: DIR -> FILE" would run with "> FILE" as a redirection, truncating
+# the wheel's libtensorflow_cc.so.2 (it did, once).
 $(VENV)/.installed: scripts/requirements.txt
-	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV) >&2
+	@echo "pip install -r scripts/requirements.txt" >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt >&2
 	@touch $@
 
 $(STAMP)/tfshim: $(VENV)/.installed
 	@mkdir -p $(TF)/lib
 	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	  test -f $$site/tensorflow/libtensorflow_cc.so.2 || { echo "no libtensorflow_cc.so.2 in $$site/tensorflow"; exit 1; }; \
+	  test -s $$site/tensorflow/libtensorflow_cc.so.2 || { echo "no (or an empty) libtensorflow_cc.so.2 in $$site/tensorflow" >&2; exit 1; }; \
 	  ln -sfn $$site/tensorflow/include $(TF)/include; \
 	  ln -sf $$site/tensorflow/libtensorflow_cc.so.2 $(TF)/lib/libtensorflow_cc.so.2; \
 	  ln -sf $$site/tensorflow/libtensorflow_framework.so.2 $(TF)/lib/libtensorflow_framework.so.2; \
 	  ln -sf libtensorflow_cc.so.2 $(TF)/lib/libtensorflow.so
-	@echo "tf shim: $(TF)/lib -> $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)"
+	@echo "tf shim: $(TF)/lib links to $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)" >&2
 	@mkdir -p $(STAMP) && touch $@
 
 $(STAMP)/gomod: go.mod go.sum

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/facenet-go/facenet/internal/fsutil"
+	"github.com/facenet-go/facenet/savedmodel"
 )
 
 // ProfileFile is where the export scripts write a model's preprocessing profile, relative to the
@@ -25,6 +27,10 @@ const ProfileFormat = "facenet-profile/v1"
 // 4096x4096x3 float32 tensor is already 192 MiB per image, and a signature declaring 100000x100000
 // would make every image allocate 120 GB.
 const MaxInputSide = 4096
+
+// MaxProfileBytes bounds a profile file (a page of JSON): it is read through fsutil.ReadFile, which
+// also refuses FIFOs and devices there.
+const MaxProfileBytes = 1 << 20
 
 // ErrProfile means a profile file exists but cannot be used.
 var ErrProfile = errors.New("encoding: invalid model profile")
@@ -108,10 +114,17 @@ func NotebookProfile() Profile {
 // LoadProfile reads dir's profile file. A model without one gets NotebookProfile with found false and
 // a fingerprint computed from its variables, so any FaceNet-style SavedModel works.
 func LoadProfile(dir string) (p Profile, found bool, err error) {
-	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ProfileFile)))
+	return LoadProfileWith(dir, Fingerprint)
+}
+
+// LoadProfileWith is LoadProfile with the fingerprint of a model without a profile computed by
+// fingerprint, which must return what Fingerprint does (a cache of it, for example: hashing every
+// weight on every load costs seconds for large models).
+func LoadProfileWith(dir string, fingerprint func(dir string) (string, error)) (p Profile, found bool, err error) {
+	raw, err := fsutil.ReadFile(filepath.Join(dir, filepath.FromSlash(ProfileFile)), MaxProfileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		p = NotebookProfile()
-		if p.Fingerprint, err = Fingerprint(dir); err != nil {
+		if p.Fingerprint, err = fingerprint(dir); err != nil {
 			return Profile{}, false, err
 		}
 		return p, false, nil
@@ -145,7 +158,7 @@ func LoadNamedProfile(dir, name string) (p Profile, found bool, err error) {
 		}
 	}
 	file := filepath.Join(dir, filepath.FromSlash(NamedProfileFile(name)))
-	raw, err := os.ReadFile(file)
+	raw, err := fsutil.ReadFile(file, MaxProfileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Profile{}, false, fmt.Errorf("%w: %s has no profile %q (no %s)", ErrNoProfile, dir, name, NamedProfileFile(name))
 	}
@@ -214,14 +227,43 @@ func (p Profile) Validate() error {
 // Fingerprint identifies a SavedModel's weights: sha256 over every file under dir/variables, sorted by
 // its slash path relative to dir, of path + "\n" + hex(sha256(file)) + "\n". The export scripts write the
 // same value into the profile. Only the weights count, so re-exporting the same weights keeps it.
+// Symlinks count as the files they point to (as Python's Path.is_file, which the scripts use, does);
+// anything else that is not a regular file, or a file over savedmodel.VariablesFileLimit, is an
+// error: TensorFlow would hang on a FIFO there.
 func Fingerprint(dir string) (string, error) {
+	files, err := VariablesFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	total := sha256.New()
+	for _, rel := range files {
+		limit := savedmodel.VariablesFileLimit(rel)
+		f, _, err := fsutil.Open(filepath.Join(dir, filepath.FromSlash(rel)), limit)
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, io.LimitReader(f, limit))
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		fmt.Fprintf(total, "%s\n%s\n", rel, hex.EncodeToString(h.Sum(nil)))
+	}
+	return "sha256:" + hex.EncodeToString(total.Sum(nil)), nil
+}
+
+// VariablesFiles lists the files Fingerprint hashes: every entry under dir/variables that is not a
+// directory, as sorted slash paths relative to dir. It reads no file, so a cache of fingerprints
+// can check them by their metadata.
+func VariablesFiles(dir string) ([]string, error) {
 	root := filepath.Join(dir, "variables")
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
+		if !d.IsDir() {
 			rel, err := filepath.Rel(dir, path)
 			if err != nil {
 				return err
@@ -231,25 +273,11 @@ func Fingerprint(dir string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		return nil, fmt.Errorf("fingerprint %s: %w", dir, err)
 	}
 	if len(files) == 0 {
-		return "", fmt.Errorf("fingerprint %s: no files under variables/", dir)
+		return nil, fmt.Errorf("fingerprint %s: no files under variables/", dir)
 	}
 	sort.Strings(files)
-	total := sha256.New()
-	for _, rel := range files {
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
-		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
-		}
-		fmt.Fprintf(total, "%s\n%s\n", rel, hex.EncodeToString(h.Sum(nil)))
-	}
-	return "sha256:" + hex.EncodeToString(total.Sum(nil)), nil
+	return files, nil
 }

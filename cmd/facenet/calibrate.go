@@ -19,7 +19,7 @@ func init() {
 func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calibrate", "--model DIR [--folds K] [--png FILE] [--json] [--write-threshold] FOLDER", stderr)
 	model, profile := modelFlags(fs)
-	folds := fs.Int("folds", 10, "cross-validation folds (lowered to the number of genuine pairs when there are fewer)")
+	folds := intFlag(fs, "folds", 10, 2, "cross-validation folds, at least 2 (lowered, with a note, to the number of genuine pairs when there are fewer)")
 	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
 	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
 	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile in use ("+encoding.ProfileFile+", or the --profile one)")
@@ -30,8 +30,8 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if *model == "" || len(rest) != 1 {
 		return usageError("want --model DIR and one FOLDER (one sub-folder of images per identity)")
 	}
-	if *folds < 2 {
-		return usageError("--folds must be at least 2")
+	if err := checkDestination("--png", *pngPath); err != nil {
+		return err
 	}
 	todo, err := scanIdentityFolder(rest[0])
 	if err != nil {
@@ -76,9 +76,9 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *pngPath != "" {
 		if err := writeAtomic(*pngPath, 0o644, cal.WritePNG); err != nil {
-			return fmt.Errorf("calibration plot: %w", err)
+			return fmt.Errorf("--png: calibration plot: %w", err)
 		}
-		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
+		fmt.Fprintf(stderr, "plot: %s\n", displayPath(*pngPath))
 	}
 	if *write {
 		file := encoding.ProfileFile

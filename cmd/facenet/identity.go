@@ -63,13 +63,16 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", "", "folder with one sub-folder of images per identity")
 	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	pairs, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if *model == "" || *dbPath == "" {
 		return usageError("--model and --db are required")
+	}
+	if err := checkDestination("--db", *dbPath); err != nil {
+		return err
 	}
 	var todo []enrolment
 	switch {
@@ -90,9 +93,6 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		if err := verify.ValidName(e.name); err != nil {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}
-	}
-	if *batch <= 0 {
-		return usageError("--batch must be positive, got %d", *batch)
 	}
 	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch})
 	if err != nil {
@@ -131,7 +131,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "enrolled %d images of %d identities into %s (%d identities, %d samples)\n",
-		total(todo), len(todo), *dbPath, db.Len(), db.NumSamples())
+		total(todo), len(todo), displayPath(*dbPath), db.Len(), db.NumSamples())
 	return nil
 }
 
@@ -206,7 +206,7 @@ type probeSetup struct {
 	close     func() error
 }
 
-func openProbe(model, profile, dbPath string, threshold float64, batch int) (*probeSetup, error) {
+func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch int) (*probeSetup, error) {
 	if model == "" || dbPath == "" {
 		return nil, usageError("--model and --db are required")
 	}
@@ -229,17 +229,15 @@ func openProbe(model, profile, dbPath string, threshold float64, batch int) (*pr
 		closeModel()
 		return nil, fmt.Errorf("database %s and model %s: %w", dbPath, model, err)
 	}
-	if threshold <= 0 {
-		threshold = enc.Profile().Distance.Threshold
-	}
-	return &probeSetup{enc: enc, db: db, threshold: threshold, close: closeModel}, nil
+	return &probeSetup{enc: enc, db: db, threshold: threshold.value(enc.Profile().Distance.Threshold), close: closeModel}, nil
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", "--model DIR --db FILE [--threshold T] [--json] IMAGE IDENTITY", stderr)
 	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file (required)")
-	threshold := fs.Float64("threshold", 0, "accept when distance < threshold (default: the model profile's, 0.7 for the notebook)")
+	threshold := &thresholdFlag{}
+	fs.Var(threshold, "threshold", "accept when distance < threshold, a finite number > 0 (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -249,7 +247,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
 	}
 	img, identity := rest[0], rest[1]
-	p, err := openProbe(*model, *profile, *dbPath, *threshold, 1)
+	p, err := openProbe(*model, *profile, *dbPath, threshold, 1)
 	if err != nil {
 		return err
 	}
@@ -275,7 +273,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if d.Accepted {
 		rel = "<"
 	}
-	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", img, d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
+	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", displayPath(img), d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
 	return err
 }
 
@@ -283,13 +281,14 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("identify", "--model DIR --db FILE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
 	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file (required)")
-	threshold := fs.Float64("threshold", 0, "unknown when distance > threshold (default: the model profile's)")
-	top := fs.Int("top", 0, "also list the K nearest identities")
+	threshold := &thresholdFlag{}
+	fs.Var(threshold, "threshold", "unknown when distance > threshold, a finite number > 0 (default: the model profile's)")
+	top := intFlag(fs, "top", 0, 0, "also list the K nearest identities")
 	explain := fs.Bool("v", false, "also print the runner-up and the margin to it")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -297,13 +296,13 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *top < 0 {
-		return usageError("--top must be >= 0")
-	}
 	if *sheet != "" && *gallery == "" {
 		return usageError("--sheet needs --gallery")
 	}
-	p, err := openProbe(*model, *profile, *dbPath, *threshold, *batch)
+	if err := checkDestination("--sheet", *sheet); err != nil {
+		return err
+	}
+	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch)
 	if err != nil {
 		return err
 	}
@@ -316,7 +315,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	defer w.Flush()
 	width := 0
 	for _, img := range images {
-		width = max(width, len(img)+1)
+		width = max(width, len(displayPath(img))+1)
 	}
 	// A large database pays for building the quantized index once (under a second for a million
 	// samples) and then answers each probe ~20x faster than the exact scan, with the same answers.
@@ -356,7 +355,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 			w.Write(append(line, '\n'))
 			continue
 		}
-		fmt.Fprintf(w, "%-*s %s", width, img+":", m.Message())
+		fmt.Fprintf(w, "%-*s %s", width, displayPath(img)+":", m.Message())
 		if *explain && m.RunnerUp != "" {
 			fmt.Fprintf(w, "   [nearest %s %s, runner-up %s %s, margin %.4f]", m.Identity,
 				verify.FormatFloat32(m.Distance), m.RunnerUp, verify.FormatFloat32(m.RunnerUpDistance), m.Margin)
@@ -370,7 +369,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		if err := writeSheet(*sheet, *gallery, rows); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "contact sheet: %s\n", *sheet)
+		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))
 	}
 	return w.Flush()
 }

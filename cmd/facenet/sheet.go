@@ -74,7 +74,7 @@ func writeSheet(path, gallery string, rows []sheetRow) error {
 	}
 	encode := func(w io.Writer) error { return png.Encode(w, img) }
 	if err := writeAtomic(path, 0o644, encode); err != nil {
-		return fmt.Errorf("contact sheet: %w", err)
+		return fmt.Errorf("--sheet: contact sheet: %w", err)
 	}
 	return nil
 }
