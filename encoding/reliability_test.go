@@ -7,6 +7,8 @@ package encoding_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +71,15 @@ type badManifest struct {
 		Reason string `json:"reason"`
 		Pillow string `json:"pillow"`
 	} `json:"files"`
+	// Accepted are hostile files Pillow decodes: the Go decoder must give the same pixels.
+	Accepted []struct {
+		File      string `json:"file"`
+		Size      int    `json:"size"`
+		Reason    string `json:"reason"`
+		Width     int    `json:"width"`
+		Height    int    `json:"height"`
+		RGBSHA256 string `json:"rgb_sha256"`
+	} `json:"accepted"`
 }
 
 var relExpect = map[string]error{
@@ -160,6 +171,32 @@ func TestReliabilityBadCorpus(t *testing.T) {
 				require.Less(t, alloc, int64(maxBombAlloc), "a bomb must be refused from its header")
 			}
 			t.Logf("%v, peak RSS +%d KiB, %d bytes allocated: %v", elapsed.Round(time.Microsecond), growth, ms1.TotalAlloc-ms0.TotalAlloc, err)
+		})
+	}
+}
+
+// TestReliabilityBadCorpusAccepted: the hostile files Pillow decodes anyway (escapes past the
+// end of a bitmap, chunks after the image data it tolerates) decode to Pillow's pixels, and the
+// decoder allocates no more than the header's image allows (3 bytes of RGB and 1 of palette
+// index per pixel, the file read included) however much the file asks to append.
+func TestReliabilityBadCorpusAccepted(t *testing.T) {
+	m, dir := loadBadManifest(t)
+	require.NotEmpty(t, m.Accepted)
+	for _, f := range m.Accepted {
+		t.Run(f.File, func(t *testing.T) {
+			path := filepath.Join(dir, f.File)
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			img, err := encoding.DecodeFile(path, encoding.DecodeOptions{})
+			runtime.ReadMemStats(&ms1)
+			require.NoError(t, err, "%s: Pillow decodes it", f.Reason)
+			require.Equal(t, [2]int{f.Width, f.Height}, [2]int{img.Width, img.Height})
+			sum := sha256.Sum256(img.Pix)
+			require.Equal(t, f.RGBSHA256, hex.EncodeToString(sum[:]), "pixels differ from Pillow's")
+			alloc := int64(ms1.TotalAlloc - ms0.TotalAlloc)
+			bound := int64(f.Size) + 4*int64(f.Width)*int64(f.Height) + 1<<20
+			require.Less(t, alloc, bound, "allocated %d bytes for a %dx%d image", alloc, f.Width, f.Height)
+			t.Logf("%d bytes allocated for %dx%d", alloc, f.Width, f.Height)
 		})
 	}
 }

@@ -12,7 +12,11 @@ progressive JPEG with thousands of scans.
 manifest.json lists every file with its sha256, why it is bad, the error class the Go package must
 return ("unsupported", "invalid", "truncated", "bomb": encoding.ErrUnsupportedFormat,
 ErrInvalidImage, ErrTruncated, ErrDecompressionBomb) and what keras.utils.load_img (Pillow 11) does
-with it, so the expectations come from the reference rather than from the Go code. It also describes
+with it, so the expectations come from the reference rather than from the Go code. Hostile files
+that Pillow nevertheless decodes (an RLE escape past the end of the bitmap, a harmless chunk after
+the image data) are listed under "accepted" instead, with the sha256 of Pillow's
+Image.open(f).convert("RGB") pixels: the Go decoder must decode them to the same bytes, within the
+memory the header allows. It also describes
 the inputs the tests make at run time (a directory, a dangling symlink, a FIFO, a missing file),
 which cannot be committed.
 
@@ -91,6 +95,16 @@ def bmp(width: int, height: int, bits: int = 24, pixels: bytes = b"", *, header:
     return b"BM" + struct.pack("<IHHI", 14 + len(info) + len(pixels), 0, 0, offset) + info + pixels
 
 
+def bmp_rle(width: int, height: int, rle: bytes, *, rle4: bool = False) -> bytes:
+    """An RLE8 (or RLE4) BITMAPINFOHEADER file with a gray ramp palette broken at entry 1 (so the
+    image stays mode "P") and the given compressed stream."""
+    bits, colors = (4, 16) if rle4 else (8, 256)
+    palette = b"".join(bytes([i * 7 % 256, i, 255 - i, 0]) for i in range(colors))
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, bits, 2 if rle4 else 1, len(rle), 2835, 2835, colors, 0)
+    offset = 14 + len(info) + len(palette)
+    return b"BM" + struct.pack("<IHHI", offset + len(rle), 0, 0, offset) + info + palette + rle
+
+
 def gif_screen(width: int, height: int) -> bytes:
     """GIF89a header, logical screen with a 2-colour global palette."""
     return b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
@@ -110,7 +124,7 @@ def with_jpeg_size(data: bytes, width: int, height: int) -> bytes:
 
 
 def build() -> dict[str, tuple[bytes, str, str]]:
-    """name -> (bytes, expected Go error class, why the file is bad)."""
+    """name -> (bytes, expected Go error class or "ok" for a file Pillow decodes, why the file is bad)."""
     rng = np.random.default_rng(SEED)
     photo = Image.fromarray(seeded(64, 48, SEED))
     base = pil_bytes(photo, "JPEG", quality=90)
@@ -205,6 +219,23 @@ def build() -> dict[str, tuple[bytes, str, str]]:
     add("bmp_header_size_1000.bmp", bmp(10, 10, 24, row24 * 10, header=1000), "unsupported", "info header claims to be 1000 bytes long")
     add(f"bmp_near_limit_{NEAR_LIMIT}x{NEAR_LIMIT}_320_bytes.bmp", bmp(NEAR_LIMIT, NEAR_LIMIT, 24, row24 * 10), "truncated",
         f"header declares {NEAR_LIMIT}x{NEAR_LIMIT} (under the bomb limit) over 320 bytes of pixels")
+
+    # BMP RLE escapes that would grow the output past the header's size (issue 16, class 1).
+    # Pillow's Python decoder appends each escape's bytes whole and stops once it holds
+    # width x height of them, ignoring the excess: a delta of 255 rows in a wide image is
+    # 255 x width bytes from four bytes of file.
+    add("bmp_rle8_delta_255_rows_100000x10.bmp", bmp_rle(100000, 10, b"\x04\x07" + b"\x00\x02\x00\x00\xff\xff" * 3 + b"\x00\x01"),
+        "ok", "RLE8 100000x10 whose delta escapes skip 255 rows each (25 MB appended by Pillow for a 1 MB image)")
+    add("bmp_rle4_delta_255_rows_100000x10.bmp", bmp_rle(100000, 10, b"\x05\x3a" + b"\x00\x02\x00\x00\xff\xff" * 3 + b"\x00\x01", rle4=True),
+        "ok", "RLE4 100000x10 whose delta escapes skip 255 rows each")
+    add("bmp_rle8_runs_past_end_64x4.bmp", bmp_rle(64, 4, (b"\x40\x05" + b"\x00\x00") * 6 + b"\x00\xfe" + bytes(range(254)) + b"\x00\x01"),
+        "ok", "RLE8 64x4 with more encoded rows than the header has, then a 254-byte absolute run past the end")
+    add("bmp_rle8_delta_then_run_16x16.bmp", bmp_rle(16, 16, b"\x00\x02\x00\x00\x03\x02" + b"\x10\x09" * 3 + b"\x00\x06" + bytes(range(1, 7)) + b"\x00\x00" + b"\x00\x02\x00\x00\x05\x20"),
+        "ok", "RLE8 16x16 mixing delta escapes (the last 32 rows past the end), encoded and absolute runs, end-of-line")
+    add("bmp_rle8_end_of_lines_only_1000x1000.bmp", bmp_rle(1000, 1000, b"\x00\x00" * 4000), "truncated",
+        "RLE8 1000x1000 made of 4000 end-of-line escapes that add no pixels: not enough image data")
+    add("bmp_rle8_delta_cut_off.bmp", bmp_rle(100000, 10, b"\x04\x07\x00\x02\x00\x00\xff"), "truncated",
+        "RLE8 ending inside a delta escape's offsets")
     return out
 
 
@@ -222,16 +253,30 @@ def pillow_verdict(data: bytes) -> str:
     return f"decodes it ({arr.shape[1]}x{arr.shape[0]})"
 
 
+def pillow_rgb(data: bytes) -> dict:
+    """Size and sha256 of Image.open(...).convert("RGB"): the pixels the Go decoder must produce."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(data)) as im:
+            rgb = im.convert("RGB")
+    return {"width": rgb.width, "height": rgb.height, "rgb_sha256": hashlib.sha256(rgb.tobytes()).hexdigest()}
+
+
 def manifest(files: dict[str, tuple[bytes, str, str]]) -> dict:
     import PIL
 
-    entries = []
+    entries, accepted = [], []
     for name in sorted(files):
         data, expect, reason = files[name]
-        entries.append({"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                        "expect": expect, "reason": reason, "pillow": pillow_verdict(data)})
+        entry = {"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                 "expect": expect, "reason": reason, "pillow": pillow_verdict(data)}
+        if expect == "ok":
+            entry.update(pillow_rgb(data))
+            accepted.append(entry)
+        else:
+            entries.append(entry)
     return {"generator": "scripts/make_bad_corpus.py", "pillow_version": PIL.__version__,
-            "near_limit": NEAR_LIMIT, "files": entries, "runtime": RUNTIME_CASES}
+            "near_limit": NEAR_LIMIT, "files": entries, "accepted": accepted, "runtime": RUNTIME_CASES}
 
 
 def render(files) -> dict[str, bytes]:

@@ -79,6 +79,16 @@ def test_expectations_agree_with_pillow(manifest):
             assert f["expect"] == "unsupported", (f["file"], verdict)
 
 
+def test_accepted_files_are_decoded_by_pillow(manifest):
+    """The hostile files Pillow decodes anyway carry its pixels' hash; none of them is in "files"."""
+    assert manifest["accepted"], "no accepted cases"
+    refused = {f["file"] for f in manifest["files"]}
+    for f in manifest["accepted"]:
+        assert f["expect"] == "ok" and f["file"] not in refused, f["file"]
+        assert f["pillow"].startswith("decodes it"), (f["file"], f["pillow"])
+        assert len(f["rgb_sha256"]) == 64 and f["width"] > 0 and f["height"] > 0
+
+
 def test_near_limit_headers_are_under_the_bomb_limit():
     assert mbc.NEAR_LIMIT ** 2 < PILLOW_BOMB_LIMIT < 100000 ** 2
 
