@@ -192,6 +192,68 @@ def build() -> dict[str, tuple[bytes, str, str]]:
     add(f"png_near_limit_{NEAR_LIMIT}x{NEAR_LIMIT}_64_bytes.png", PNG_SIGNATURE + ihdr(NEAR_LIMIT, NEAR_LIMIT) + idat + iend,
         "truncated", f"IHDR declares {NEAR_LIMIT}x{NEAR_LIMIT} (under the bomb limit) over 64 bytes of pixel data")
 
+    # PNG chunks Pillow checks before the image data (issue 16, class 10): iCCP, zTXt and iTXt
+    # payloads may inflate to MAX_TEXT_CHUNK (1 MiB), text in all may reach MAX_TEXT_MEMORY
+    # (64 MiB), cHRM is unpacked as whole 32-bit integers.
+    head, rest = png[:33], png[33:]  # signature + IHDR, then the IDAT chunks and IEND
+    mib = 1 << 20
+    zeros = lambda n: zlib.compress(b"\0" * n, 9)  # noqa: E731
+    text = lambda n: zlib.compress(b"a" * n, 9)  # noqa: E731
+
+    def pre(name, chunks, expect, reason):
+        add(name, head + b"".join(chunks) + rest, expect, reason)
+
+    pre("png_iccp_inflates_past_1mib.png", [png_chunk(b"iCCP", b"icc\0\0" + zeros(mib + 1))], "invalid",
+        "iCCP profile of 1 KB that inflates to 1 MiB + 1 byte")
+    pre("png_iccp_inflates_to_1000000.png", [png_chunk(b"iCCP", b"icc\0\0" + zeros(1_000_000))], "ok",
+        "iCCP profile inflating to 1,000,000 bytes: under MAX_TEXT_CHUNK")
+    pre("png_iccp_not_zlib.png", [png_chunk(b"iCCP", b"icc\0\0not zlib")], "ok", "iCCP profile that is not zlib data (ignored)")
+    pre("png_ztxt_inflates_past_1mib.png", [png_chunk(b"zTXt", b"Comment\0\0" + text(mib + 1))], "invalid",
+        "zTXt text of 1 KB that inflates past 1 MiB")
+    pre("png_itxt_inflates_past_1mib.png", [png_chunk(b"iTXt", b"Comment\0\1\0en\0\0" + text(2 * mib))], "invalid",
+        "compressed iTXt text inflating to 2 MiB")
+    pre("png_itxt_uncompressed_bad_utf8.png", [png_chunk(b"iTXt", b"Comment\0\0\0en\0\0\xff\xfe")], "ok",
+        "uncompressed iTXt whose text is not UTF-8 (skipped)")
+    pre("png_ztxt_65_texts_over_64mib.png", [png_chunk(b"zTXt", b"k%d\0\0" % i + text(1_040_000)) for i in range(65)], "invalid",
+        "65 zTXt chunks of 1,040,000 characters each: 67.6 M in all, over MAX_TEXT_MEMORY (64 MiB)")
+    pre("png_ztxt_64_texts_under_64mib.png", [png_chunk(b"zTXt", b"k%d\0\0" % i + text(1_040_000)) for i in range(64)], "ok",
+        "64 zTXt chunks of 1,040,000 characters each: 66.6 M in all, under MAX_TEXT_MEMORY")
+    pre("png_chrm_5_bytes.png", [png_chunk(b"cHRM", b"\0" * 5)], "invalid", "cHRM chunk of 5 bytes (not a whole number of integers)")
+    pre("png_chrm_0_bytes.png", [png_chunk(b"cHRM", b"")], "ok", "empty cHRM chunk (zero integers)")
+    pre("png_ztxt_method_1.png", [png_chunk(b"zTXt", b"Comment\0\1" + text(10))], "invalid", "zTXt with compression method 1")
+
+    # What Pillow's load_end parses after the image data (issue 16, class 11): every chunk up to
+    # IEND goes through its handler, without CRC checks; a cut-off chunk fails, a cut-off chunk
+    # header or a name that is no chunk name ends the walk.
+    body = png[:-12]  # without IEND
+
+    def post(name, tail, expect, reason):
+        add(name, body + tail, expect, reason)
+
+    post("png_trailing_ztxt_bomb.png", png_chunk(b"zTXt", b"Comment\0\0" + text(4 * mib)) + iend, "invalid",
+        "zTXt after the image data inflating to 4 MiB")
+    post("png_trailing_truncated_chunk.png", png_chunk(b"tEXt", b"Comment\0" + b"x" * 100)[:60], "truncated",
+        "a tEXt chunk after the image data cut off inside its payload")
+    post("png_trailing_truncated_unknown_chunk.png", png_chunk(b"prVt", b"x" * 100)[:60], "truncated",
+        "an unknown chunk after the image data cut off inside its payload")
+    post("png_trailing_fctl_bad_sequence.png", png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", 5, 64, 48, 0, 0, 1, 10, 0, 0)) + iend,
+        "invalid", "a stray fcTL after the image data with sequence number 5 (must be 0)")
+    post("png_trailing_fctl_sequence_0.png", png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", 0, 64, 48, 0, 0, 1, 10, 0, 0)) + iend,
+        "ok", "a stray but well-formed fcTL (sequence 0) after the image data")
+    post("png_trailing_gama_1_byte.png", png_chunk(b"gAMA", b"\1") + iend, "invalid", "a 1-byte gAMA after the image data")
+    post("png_trailing_chrm_5_bytes.png", png_chunk(b"cHRM", b"\0" * 5) + iend, "invalid", "a 5-byte cHRM after the image data")
+    post("png_trailing_fdat.png", png_chunk(b"fdAT", b"\0\0\0\1" + b"x" * 8) + iend, "invalid",
+        "an fdAT after the image data of a PNG that is not animated")
+    post("png_trailing_idat_cut_off.png", png_chunk(b"IDAT", b"x" * 200)[:100], "truncated",
+        "an extra IDAT after the complete image data, cut off")
+    post("png_trailing_bad_crc.png", png_chunk(b"tEXt", b"Comment\0hello", crc=0) + iend, "ok",
+        "a tEXt after the image data with a wrong CRC (load_end does not check CRCs)")
+    post("png_trailing_garbage.png", rng.integers(0, 256, 200, dtype=np.uint8).tobytes(), "ok",
+        "200 random bytes after the image data instead of IEND")
+    post("png_trailing_header_cut_off.png", b"\0\0\0\0\0\0\0\0\0\0", "ok",
+        "after the image data only a CRC and a cut-off chunk header")
+    add("png_after_iend.png", png + png_chunk(b"gAMA", b"\1") + b"junk", "ok", "a 1-byte gAMA after IEND (never read)")
+
     # GIF.
     add("gif_no_frames.gif", gif_screen(10, 10) + b";", "invalid", "header, screen and palette, then the trailer: no frame")
     frame_2x2 = b",\x00\x00\x00\x00\x02\x00\x02\x00\x00" + b"\x02\x02\x44\x01\x00"  # descriptor, LZW min 2, data
