@@ -172,6 +172,51 @@ def build() -> dict[str, tuple[bytes, str, str]]:
         "2048x2048 progressive JPEG with 2000 empty scans: Pillow decodes it, sweeping 4 M coefficients "
         "per scan; the Go decoder stops at 500 scans")
 
+    # JPEG APP segments Pillow parses while it opens the file (issue 16, class 12): a Photoshop
+    # resource cut off before its name length is an IndexError, an MPF index promising more
+    # entries than it holds a struct.error, an ICC segment without its marker count byte an
+    # IndexError in the SOF handler: each "cannot identify". Other malformations only warn.
+    def app(marker: int, payload: bytes) -> bytes:
+        return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+    def with_app(name, segment, expect, reason, *, before_sos=False):
+        at = base.index(b"\xff\xda") if before_sos else 20  # just before the scan, or after SOI + JFIF
+        add(name, base[:at] + segment + base[at:], expect, reason)
+
+    ps = b"Photoshop 3.0\x00"
+    with_app("jpeg_photoshop_resource_cut_off.jpg", app(0xED, ps + b"8BIM\x04\x04"), "invalid",
+             "APP13 Photoshop resource that ends after its resource code, before its name length")
+    with_app("jpeg_photoshop_size_cut_off.jpg", app(0xED, ps + b"8BIM\x04\x04\x00\x00\x00\x01"), "ok",
+             "APP13 Photoshop resource that ends inside its size field (Pillow stops quietly)")
+    with_app("jpeg_photoshop_resolution_short.jpg", app(0xED, ps + b"8BIM\x03\xed\x00\x00\x00\x00\x00\x04abcd"), "ok",
+             "APP13 ResolutionInfo of 4 bytes instead of 16 (Pillow stops quietly)")
+
+    def mpf(count: int, entries: bytes, *, entry_type: int = 7) -> bytes:
+        # little-endian TIFF header, one IFD: NumberOfImages (LONG) and MPEntry, its data after the IFD
+        ifd_at, n = 8, 2
+        data_at = ifd_at + 2 + 12 * n + 4
+        ifd = struct.pack("<H", n) + struct.pack("<HHII", 0xB001, 4, 1, count)
+        ifd += struct.pack("<HHII", 0xB002, entry_type, len(entries), data_at if len(entries) > 4 else 0) + b"\0\0\0\0"
+        return b"MPF\x00" + b"II\x2a\x00" + struct.pack("<I", ifd_at) + ifd + entries
+
+    entry = struct.pack("<IIIHH", 0x030000, 1000, 0, 0, 0)
+    with_app("jpeg_mpf_too_few_entries.jpg", app(0xE2, mpf(3, entry)), "invalid",
+             "APP2 MPF index saying 3 images with one 16-byte MP entry")
+    with_app("jpeg_mpf_one_entry.jpg", app(0xE2, mpf(1, entry)), "ok", "APP2 MPF index of one image, one entry (a plain JPEG)")
+    with_app("jpeg_mpf_entry_not_jpeg.jpg", app(0xE2, mpf(3, struct.pack("<IIIHH", 0x01030000, 1000, 0, 0, 0))), "ok",
+             "APP2 MPF index of 3 images whose first entry is not JPEG (Pillow warns, reads a plain JPEG)")
+    with_app("jpeg_mpf_not_tiff.jpg", app(0xE2, b"MPF\x00" + b"garbage garbage"), "ok",
+             "APP2 MPF payload that is not a TIFF directory (Pillow warns, reads a plain JPEG)")
+    with_app("jpeg_mpf_entries_as_long.jpg", app(0xE2, mpf(3, entry, entry_type=4)[:-len(entry)] + entry), "ok",
+             "APP2 MPF whose MPEntry is typed LONG, 64 bytes past the segment end (the directory read stops, a plain JPEG)")
+    with_app("jpeg_icc_13_bytes.jpg", app(0xE2, b"ICC_PROFILE\x00\x01"), "invalid",
+             "APP2 ICC_PROFILE segment of 13 bytes: no marker count")
+    with_app("jpeg_icc_13_bytes_after_sof.jpg", app(0xE2, b"ICC_PROFILE\x00\x01"), "ok",
+             "the same 13-byte ICC segment after the frame header: Pillow never assembles it", before_sos=True)
+    with_app("jpeg_icc_short_segment_sorts_last.jpg",
+             app(0xE2, b"ICC_PROFILE\x00\x01\x02" + b"p" * 40) + app(0xE2, b"ICC_PROFILE\x00\x02"), "ok",
+             "a 13-byte ICC segment that sorts after a complete one: only the first in order is read")
+
     # PNG.
     bad_crc = bytearray(png)
     bad_crc[29] ^= 0xFF  # last byte of the IHDR CRC (8 signature + 8 chunk header + 13 data)
