@@ -53,11 +53,9 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 
 // DecodeFile reads and decodes the file at path; errors name the file.
 func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
-	data, err := readImageFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	img, err := Decode(data, opts)
+	img, err := withImageFile(path, opts, func(data []byte) (*Image, error) {
+		return Decode(data, opts)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
 	}

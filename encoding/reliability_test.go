@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(relLoadEnv); path != "" {
 		os.Exit(relLoadHelper(path))
 	}
+	if path := os.Getenv(relHWMEnv); path != "" {
+		os.Exit(relHWMHelper(path))
+	}
 	os.Exit(m.Run())
 }
 
@@ -58,6 +61,25 @@ func relLoadHelper(path string) int {
 		return 0
 	}
 	fmt.Printf("ok %dx%d\n", img.Width, img.Height)
+	return 0
+}
+
+// relHWMEnv makes the test binary load one file without a memory limit and report its peak
+// resident set (VmHWM), which counts the pages of a mapped file that were touched.
+const relHWMEnv = "FACENET_RELIABILITY_HWM"
+
+func relHWMHelper(path string) int {
+	img, err := encoding.LoadImg(path, encoding.LoadOptions{Height: 160, Width: 160})
+	hwm, herr := procstat.SelfKiB("VmHWM")
+	if herr != nil {
+		fmt.Println("procstat:", herr)
+		return 3
+	}
+	if err != nil {
+		fmt.Printf("hwm %d error: %v\n", hwm, err)
+		return 0
+	}
+	fmt.Printf("hwm %d ok %dx%d\n", hwm, img.Width, img.Height)
 	return 0
 }
 
@@ -294,6 +316,64 @@ func TestReliabilityEndlessFiles(t *testing.T) {
 			require.True(t, strings.HasPrefix(text, "error: "), "want a clean error, got %q", text)
 			require.Contains(t, text, path)
 			t.Logf("%v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(text))
+		})
+	}
+}
+
+// TestReliabilityLargeFiles: files far larger than the image in them are judged from their
+// head and a bounded read, never read whole first. Each loads in a child process that reports
+// its peak RSS: a 1.4 GB sparse file behind a valid PNG decodes, one behind a PNG header that
+// breaks in its second chunk or whose IDAT is not zlib is refused, and /proc/self/pagemap (a
+// file of size 0 that streams gigabytes) is refused as not an image. Before the bounded read
+// each took 2.2 times the file's size (3.2 GB for the first).
+func TestReliabilityLargeFiles(t *testing.T) {
+	const (
+		sparseSize = 1_430_000_000
+		maxHWMKiB  = 128 << 10 // the test binary itself takes about 20 MiB
+	)
+	dir := t.TempDir()
+	good, err := os.ReadFile(testenv.Testdata(t, filepath.Join("images", "danielle.png")))
+	require.NoError(t, err)
+	m, bad := loadBadManifest(t)
+	nearLimit, err := os.ReadFile(filepath.Join(bad, fmt.Sprintf("png_near_limit_%dx%d_64_bytes.png", m.NearLimit, m.NearLimit)))
+	require.NoError(t, err)
+	// signature + IHDR (33 bytes), then an IDAT chunk as long as the rest of the file, of zeros
+	hugeIDAT := append(append([]byte{}, nearLimit[:33]...), 0x55, 0x3B, 0x8A, 0x80, 'I', 'D', 'A', 'T')
+	sparse := func(name string, head []byte) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, head, 0o644))
+		require.NoError(t, os.Truncate(path, sparseSize))
+		return path
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"valid PNG then 1.4 GB of holes", sparse("valid.png", good), "ok "},
+		{"PNG header then 1.4 GB of holes", sparse("header.png", nearLimit[:33]), "error: "},
+		{"PNG with a 1.4 GB IDAT of zeros", sparse("idat.png", hugeIDAT), "error: "},
+		{"/proc/self/pagemap", "/proc/self/pagemap", "error: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), relDeadline)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), relHWMEnv+"="+tt.path)
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			text := strings.TrimSpace(string(out))
+			require.NoError(t, ctx.Err(), "loading %s ran past %v", tt.path, relDeadline)
+			require.NoError(t, err, "the loader died:\n%.600s", text)
+			var hwm int64
+			var rest string
+			_, err = fmt.Sscanf(text, "hwm %d %s", &hwm, &rest)
+			require.NoError(t, err, text)
+			require.Contains(t, text, tt.want)
+			if tt.want == "error: " {
+				require.Contains(t, text, tt.path)
+			}
+			require.Less(t, hwm, int64(maxHWMKiB), "peak RSS %d KiB: %s", hwm, text)
+			t.Logf("%v, peak RSS %d KiB: %s", time.Since(start).Round(time.Millisecond), hwm, text)
 		})
 	}
 }
