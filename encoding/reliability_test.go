@@ -92,6 +92,8 @@ type badManifest struct {
 		Expect string `json:"expect"`
 		Reason string `json:"reason"`
 		Pillow string `json:"pillow"`
+		// Message is a phrase the error must contain (the name of a format not supported).
+		Message string `json:"message"`
 	} `json:"files"`
 	// Accepted are hostile files Pillow decodes: the Go decoder must give the same pixels.
 	Accepted []struct {
@@ -182,6 +184,10 @@ func TestReliabilityBadCorpus(t *testing.T) {
 			require.Nil(t, img)
 			require.ErrorIs(t, err, want, "%s (Pillow: %s)", f.Reason, f.Pillow)
 			require.Contains(t, err.Error(), path, "the error names the file")
+			if f.Message != "" {
+				require.Contains(t, err.Error(), f.Message)
+				require.Contains(t, err.Error(), "is not supported")
+			}
 			require.Less(t, elapsed, maxTimePerFile)
 			limit := int64(maxPeakGrowth)
 			if strings.Contains(f.File, "near_limit") {

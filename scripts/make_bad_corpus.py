@@ -217,6 +217,14 @@ def build() -> dict[str, tuple[bytes, str, str]]:
              app(0xE2, b"ICC_PROFILE\x00\x01\x02" + b"p" * 40) + app(0xE2, b"ICC_PROFILE\x00\x02"), "ok",
              "a 13-byte ICC segment that sorts after a complete one: only the first in order is read")
 
+    # Formats Pillow opens that the Go package does not decode (issue 16, class 13): a deliberate
+    # difference, so the refusal must name the format ("message" in the manifest).
+    small = Image.fromarray(seeded(16, 12, SEED))
+    add("format_webp.webp", pil_bytes(small, "WEBP", lossless=True), "unsupported", "a lossless WebP: not supported, named")
+    add("format_tiff.tif", pil_bytes(small, "TIFF"), "unsupported", "an uncompressed TIFF: not supported, named")
+    add("format_ppm.ppm", pil_bytes(small, "PPM"), "unsupported", "a binary PPM (P6): not supported, named")
+    add("format_pgm.pgm", pil_bytes(small.convert("L"), "PPM"), "unsupported", "a binary PGM (P5): not supported, named")
+
     # PNG.
     bad_crc = bytearray(png)
     bad_crc[29] ^= 0xFF  # last byte of the IHDR CRC (8 signature + 8 chunk header + 13 data)
@@ -346,6 +354,11 @@ def build() -> dict[str, tuple[bytes, str, str]]:
     return out
 
 
+# What the Go error must name for the formats it refuses by design.
+FORMAT_NAMES = {"format_webp.webp": "WebP", "format_tiff.tif": "TIFF", "format_ppm.ppm": "PPM",
+                "format_pgm.pgm": "PGM"}
+
+
 def pillow_verdict(data: bytes) -> str:
     """What keras.utils.load_img (target 160x160, as the notebook calls it) does with the bytes."""
     from keras.utils import load_img  # late: importing TensorFlow takes seconds
@@ -377,6 +390,8 @@ def manifest(files: dict[str, tuple[bytes, str, str]]) -> dict:
         data, expect, reason = files[name]
         entry = {"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                  "expect": expect, "reason": reason, "pillow": pillow_verdict(data)}
+        if name in FORMAT_NAMES:
+            entry["message"] = FORMAT_NAMES[name]
         if expect == "ok":
             entry.update(pillow_rgb(data))
             accepted.append(entry)
