@@ -31,7 +31,7 @@ type DecodeOptions struct {
 	MaxPixels int64
 }
 
-// Decode decodes a JPEG, PNG, GIF (first frame) or BMP file held in data into RGB exactly as
+// Decode decodes a JPEG, PNG, GIF (first frame), BMP or binary Netpbm (P4, P5, P6) file held in data into RGB exactly as
 // PIL.Image.open(...).convert("RGB") does with Pillow 11: the format is found from the magic
 // bytes, EXIF orientation is not applied, alpha is dropped without compositing, palettes,
 // 16-bit samples and CMYK follow Pillow's conversion rules.
@@ -47,9 +47,11 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 		return decodeGIF(data, opts)
 	case bytes.HasPrefix(data, []byte("BM")):
 		return decodeBMP(data, opts)
+	case isPPM(data):
+		return decodePPM(data, opts)
 	}
 	if name := otherFormat(data); name != "" {
-		return nil, fmt.Errorf("%w: %s is not supported (only JPEG, PNG, GIF and BMP are decoded)", ErrUnsupportedFormat, name)
+		return nil, fmt.Errorf("%w: %s is not supported (only JPEG, PNG, GIF, BMP and binary PBM/PGM/PPM are decoded)", ErrUnsupportedFormat, name)
 	}
 	return nil, fmt.Errorf("%w: not a JPEG, PNG, GIF or BMP file", ErrUnsupportedFormat)
 }
@@ -65,8 +67,8 @@ func otherFormat(b []byte) string {
 		return "WebP"
 	case has(0, "II*\x00"), has(0, "MM\x00*"), has(0, "II+\x00"), has(0, "MM\x00+"):
 		return "TIFF"
-	case len(b) >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && (b[2] == ' ' || b[2] == '\t' || b[2] == '\n' || b[2] == '\r' || b[2] == '#'):
-		return map[byte]string{'1': "PBM", '2': "PGM", '3': "PPM", '4': "PBM", '5': "PGM", '6': "PPM"}[b[1]] + " (Netpbm P" + string(b[1]) + ")"
+	case len(b) >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '3' && isPPMSpace(b[2]):
+		return "plain (ASCII) " + map[byte]string{'1': "PBM", '2': "PGM", '3': "PPM"}[b[1]] + " (Netpbm P" + string(b[1]) + ")"
 	case has(4, "ftypavif"), has(4, "ftypavis"):
 		return "AVIF"
 	case has(4, "ftypheic"), has(4, "ftypheix"), has(4, "ftypmif1"), has(4, "ftypmsf1"):

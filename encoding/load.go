@@ -141,6 +141,17 @@ func checkHead(head []byte, opts DecodeOptions) (int64, error) {
 		if h, err = parseBMPHeader(head); h != nil {
 			width, height = h.width, h.height
 		}
+	case isPPM(head):
+		var h *ppmHeader
+		if h, err = parsePPMHeader(head, opts); errors.Is(err, ErrDecompressionBomb) {
+			return 0, err
+		} else if h != nil {
+			width, height = h.width, h.height
+		}
+		err = nil // other header errors may be an artefact of the cut (a comment past the head)
+		if h == nil {
+			return MaxFileBytes, nil
+		}
 	default:
 		_, err := Decode(head, opts) // the unsupported-format error, from the magic bytes
 		return 0, err

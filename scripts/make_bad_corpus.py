@@ -222,8 +222,31 @@ def build() -> dict[str, tuple[bytes, str, str]]:
     small = Image.fromarray(seeded(16, 12, SEED))
     add("format_webp.webp", pil_bytes(small, "WEBP", lossless=True), "unsupported", "a lossless WebP: not supported, named")
     add("format_tiff.tif", pil_bytes(small, "TIFF"), "unsupported", "an uncompressed TIFF: not supported, named")
-    add("format_ppm.ppm", pil_bytes(small, "PPM"), "unsupported", "a binary PPM (P6): not supported, named")
-    add("format_pgm.pgm", pil_bytes(small.convert("L"), "PPM"), "unsupported", "a binary PGM (P5): not supported, named")
+    add("format_ppm_plain.ppm", b"P3\n4 2\n255\n" + " ".join(str(v) for v in seeded(4, 2, SEED).ravel()).encode() + b"\n", "unsupported", "a plain (ASCII) PPM (P3): not supported, named")
+
+    # Binary Netpbm, decoded as Pillow does: its tokenizer's quirks, maxvals other than 255
+    # rescaled with round-half-even, 16-bit gray clamped by the RGB conversion.
+    rs = np.random.default_rng(SEED + 13)
+    g16 = lambda n, top: rs.integers(0, top + 1, n).astype(">u2").tobytes()  # noqa: E731
+    add("ppm_p6.ppm", pil_bytes(small, "PPM"), "ok", "a binary PPM (P6) as Pillow writes it")
+    add("ppm_p5.pgm", pil_bytes(small.convert("L"), "PPM"), "ok", "a binary PGM (P5) as Pillow writes it")
+    add("ppm_p4.pbm", b"P4\n13 5\n" + rs.integers(0, 256, 10, dtype=np.uint8).tobytes(), "ok", "a binary PBM (P4), 13 pixels wide")
+    add("ppm_p5_maxval_1000.pgm", b"P5 7 3 1000\n" + g16(21, 1100), "ok",
+        "P5 with maxval 1000 (mode I, rescaled to 65535, clamped at 255), samples past maxval")
+    add("ppm_p5_maxval_65535.pgm", b"P5 7 3 65535\n" + g16(21, 65535), "ok", "P5 with 16-bit samples read raw, clamped at 255")
+    add("ppm_p6_maxval_1000.ppm", b"P6 5 3 1000\n" + g16(45, 1000), "ok", "P6 with 16-bit samples rescaled to 255")
+    add("ppm_p6_maxval_100.ppm", b"P6 5 3 100\n" + rs.integers(0, 120, 45, dtype=np.uint8).tobytes(), "ok",
+        "P6 with maxval 100: samples rescaled up (round half to even), those past maxval clipped")
+    add("ppm_comments_and_underscore.ppm", b"P6\n# made by hand\n1_0 #a comment\n2\n2#inside a token\n55 " + bytes(range(60)), "ok",
+        "P6 header with comments, one inside the maxval token, and Python's 1_0 for 10")
+    add("ppm_token_too_long.ppm", b"P6 10000000000 1 255\n" + b"\0" * 30, "invalid", "a width of 11 digits: token too long")
+    add("ppm_maxval_0.pgm", b"P5 4 4 0\n" + b"\0" * 16, "invalid", "maxval 0")
+    add("ppm_zero_width.pgm", b"P5 0 4 255\n" + b"\0" * 16, "invalid", "width 0")
+    add("ppm_not_a_number.pgm", b"P5 4x 4 255\n" + b"\0" * 16, "invalid", "width '4x'")
+    add("ppm_truncated.ppm", pil_bytes(small, "PPM")[:300], "truncated", "a binary PPM cut inside its samples")
+    add("ppm_truncated_maxval_1000.pgm", b"P5 7 3 1000\n" + g16(10, 1000), "truncated", "a 16-bit PGM cut inside its samples")
+    add("ppm_header_cut_off.pgm", b"P5 7 ", "invalid", "a PGM header that ends before its height")
+    add("ppm_bomb_100000x100000.ppm", b"P6 100000 100000 255\n" + b"\0" * 30, "bomb", "P6 header declaring 100000x100000")
 
     # PNG.
     bad_crc = bytearray(png)
@@ -355,8 +378,7 @@ def build() -> dict[str, tuple[bytes, str, str]]:
 
 
 # What the Go error must name for the formats it refuses by design.
-FORMAT_NAMES = {"format_webp.webp": "WebP", "format_tiff.tif": "TIFF", "format_ppm.ppm": "PPM",
-                "format_pgm.pgm": "PGM"}
+FORMAT_NAMES = {"format_webp.webp": "WebP", "format_tiff.tif": "TIFF", "format_ppm_plain.ppm": "plain (ASCII) PPM"}
 
 
 def pillow_verdict(data: bytes) -> str:
