@@ -430,6 +430,7 @@ type idatReader struct {
 	pos       int
 	remaining int
 	done      bool
+	seq       *int // PngStream._seq_num: load_read runs each fdAT through chunk_fdAT
 }
 
 // ReadByte makes idatReader a flate.Reader, so the inflater reads only the bytes it needs
@@ -516,6 +517,20 @@ func (r *idatReader) Read(p []byte) (int, error) {
 		case "IDAT", "DDAT":
 			r.pos = hdr + 8
 		case "fdAT":
+			// chunk_fdAT refuses a short chunk or a sequence number out of order.
+			if length < 4 {
+				r.done = true
+				return 0, fmt.Errorf("%w: png: truncated fdAT chunk", ErrInvalidImage)
+			}
+			if hdr+12 > len(r.data) {
+				r.done = true
+				return 0, io.EOF
+			}
+			if n := int(binary.BigEndian.Uint32(r.data[hdr+8:])); r.seq == nil || *r.seq < 0 || n != *r.seq+1 {
+				r.done = true
+				return 0, fmt.Errorf("%w: png: APNG frame sequence error", ErrInvalidImage)
+			}
+			*r.seq++
 			r.pos = hdr + 12
 			length -= 4
 		default:
@@ -567,7 +582,7 @@ func decodePNG(data []byte, opts DecodeOptions) (*Image, error) {
 	if h.mode == pngPalette {
 		index = make([]byte, h.width*h.height)
 	}
-	src := &idatReader{data: data, pos: h.idatPos, remaining: h.idatLen}
+	src := &idatReader{data: data, pos: h.idatPos, remaining: h.idatLen, seq: &h.seq}
 	zr, err := zlib.NewReader(src)
 	if err != nil {
 		return nil, pngDataError(err)
@@ -662,6 +677,8 @@ func pngDataError(err error) error {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: png image data ends early", ErrTruncated)
+	case errors.Is(err, ErrInvalidImage):
+		return err
 	default:
 		return fmt.Errorf("%w: png image data: %v", ErrInvalidImage, err)
 	}

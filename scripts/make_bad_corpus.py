@@ -328,6 +328,21 @@ def build() -> dict[str, tuple[bytes, str, str]]:
         "200 random bytes after the image data instead of IEND")
     post("png_trailing_header_cut_off.png", b"\0\0\0\0\0\0\0\0\0\0", "ok",
         "after the image data only a CRC and a cut-off chunk header")
+    # An APNG whose image data goes on in an fdAT: Pillow's load_read checks its sequence number.
+    idat_at = png.index(b"IDAT") - 4
+    idat_len = struct.unpack(">I", png[idat_at:idat_at + 4])[0]
+    payload = png[idat_at + 8:idat_at + 8 + idat_len]
+    actl = png_chunk(b"acTL", struct.pack(">II", 1, 0))
+    fctl = png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", 0, 64, 48, 0, 0, 1, 10, 0, 0))
+
+    def split_apng(seq: int) -> bytes:
+        half = len(payload) // 2
+        return (head + actl + fctl + png_chunk(b"IDAT", payload[:half])
+                + png_chunk(b"fdAT", struct.pack(">I", seq) + payload[half:]) + iend)
+
+    add("png_apng_data_in_fdat.png", split_apng(1), "ok", "APNG whose image data continues in an fdAT with sequence number 1")
+    add("png_apng_data_in_fdat_bad_sequence.png", split_apng(5), "invalid",
+        "APNG whose image data continues in an fdAT with sequence number 5 (must be 1)")
     add("png_after_iend.png", png + png_chunk(b"gAMA", b"\1") + b"junk", "ok", "a 1-byte gAMA after IEND (never read)")
 
     # GIF.
