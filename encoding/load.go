@@ -98,6 +98,9 @@ func openImageFile(path string, opts DecodeOptions) (*imageFile, error) {
 		// caught: JPEGs are always read.
 		data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 		if err == nil {
+			if testHookMapped != nil {
+				testHookMapped(path)
+			}
 			return &imageFile{data: data, mapped: true}, nil
 		}
 	}
@@ -109,6 +112,9 @@ func openImageFile(path string, opts DecodeOptions) (*imageFile, error) {
 	}
 	return &imageFile{data: data[:m+k]}, nil
 }
+
+// testHookMapped lets a test change a file once it is mapped (nil outside tests).
+var testHookMapped func(path string)
 
 func isJPEG(b []byte) bool { return len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF }
 
