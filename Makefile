@@ -45,7 +45,7 @@ STAMP := $(ROOT)/build/stamps
 .PHONY: setup build models golden test test-go test-py vet env demo clean fmt crosscheck-faceapi
 
 ## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
-setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node
+setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node $(STAMP)/libjpeg9
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
@@ -77,13 +77,14 @@ $(STAMP)/gomod: go.mod go.sum
 	@touch $@
 
 ## env: `eval "$$(make env)"` lets plain `go build` / `go test` work in your own shell.
-env: $(STAMP)/tfshim
+env: $(STAMP)/tfshim $(STAMP)/libjpeg9
 	@echo 'export CGO_ENABLED=1'
 	@echo "export CGO_CFLAGS='$(CGO_CFLAGS)'"
 	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
 	@echo "export TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL)"
 	@echo "export FACENET_MODELS='$(MODELS)'"
 	@echo "export FACENET_SHARED='$(SHARED)'"
+	@echo "export FACENET_LIBJPEG9='$(FACENET_LIBJPEG9)'"
 
 ## build: the CLI at bin/facenet.
 build: setup
