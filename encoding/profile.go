@@ -66,6 +66,9 @@ type InputProfile struct {
 	// A nil RoundDecimals means no rounding.
 	DivideBy      float64 `json:"divide_by"`
 	RoundDecimals *int    `json:"round_decimals"`
+	// JPEGDecoder is the libjpeg that decodes JPEG files (see JPEGDecoder): "libjpeg-turbo" or ""
+	// (the default), or "libjpeg9" for the decoder of Pillow <= 8.4, the notebook's environment.
+	JPEGDecoder string `json:"jpeg_decoder,omitempty"`
 }
 
 // OutputProfile describes the embedding the model returns.
@@ -164,6 +167,9 @@ func (p Profile) Validate() error {
 	}
 	if _, err := ParseInterpolation(in.Interpolation); err != nil {
 		return bad("%v", err)
+	}
+	if _, err := ParseJPEGDecoder(in.JPEGDecoder); err != nil {
+		return bad("input jpeg_decoder %q (want libjpeg-turbo or libjpeg9)", in.JPEGDecoder)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	folds := fs.Int("folds", 10, "cross-validation folds (lowered to the number of genuine pairs when there are fewer)")
 	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
 	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
+	jpegDec := jpegDecoderFlag(fs)
 	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile ("+encoding.ProfileFile+")")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -37,7 +38,11 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{})
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
+	}
+	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
@@ -81,7 +86,16 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
 	}
 	if *write {
-		if err := writeThreshold(*model, enc.Profile(), cal.Threshold); err != nil {
+		// --jpeg-decoder is for this run: the profile file keeps the decoder it had.
+		prof := enc.Profile()
+		if dec != "" {
+			onDisk, _, err := encoding.LoadProfile(*model)
+			if err != nil {
+				return err
+			}
+			prof.Input.JPEGDecoder = onDisk.Input.JPEGDecoder
+		}
+		if err := writeThreshold(*model, prof, cal.Threshold); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, encoding.ProfileFile))

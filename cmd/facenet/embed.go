@@ -25,6 +25,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
 	batch := fs.Int("batch", 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -38,7 +39,11 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if *batch <= 0 {
 		return usageError("--batch must be positive, got %d", *batch)
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
+	}
+	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
