@@ -136,6 +136,7 @@ crosscheck-faceapi: build models
 golden: models
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels --golden testdata/tfmodel
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
+	$(PY) scripts/golden_libjpeg9.py --lib $(FACENET_LIBJPEG9) --testdata testdata
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-notebook --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
 	$(PY) scripts/golden_numpy_distances.py --count 60 --out testdata/verify/numpy_float32.json

@@ -39,3 +39,15 @@ $(STAMP)/libjpeg9: scripts/requirements-libjpeg9.txt $(VENV)/.installed
 	  '#define HAVE_STDDEF_H 1' '#define HAVE_STDLIB_H 1' '#include <stdio.h>' '#include <stddef.h>' \
 	  > $(LIBJPEG9)/include/libjpeg9/jconfig.h
 	@touch $@
+
+# make golden also writes testdata/preprocess/libjpeg9 (scripts/golden_libjpeg9.py), which needs the library
+# and libjpeg-turbo's cjpeg for the 4:4:0 and 4:1:1 files Pillow cannot write.
+golden: $(STAMP)/libjpeg9 $(STAMP)/apt-cjpeg
+
+$(STAMP)/apt-cjpeg:
+	@mkdir -p $(STAMP)
+	@if command -v cjpeg >/dev/null; then echo "apt: cjpeg present"; \
+	else echo "apt: installing libjpeg-turbo-progs"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libjpeg-turbo-progs; fi
+	@touch $@
