@@ -34,11 +34,11 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if *folds < 2 {
 		return usageError("--folds must be at least 2")
 	}
-	todo, err := scanIdentityFolder(rest[0])
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
 	if err != nil {
 		return err
 	}
-	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	todo, err := scanIdentityFolder(rest[0])
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,7 @@ func TestPreprocessRejects(t *testing.T) {
 		{"bad size", []string{"--out", out, "--size", "160", andrew}, 2, "HEIGHTxWIDTH"},
 		{"zero size", []string{"--out", out, "--size", "0x160", andrew}, 2, "HEIGHTxWIDTH"},
 		{"bad interpolation", []string{"--out", out, "--interpolation", "cubic", andrew}, 2, "interpolation"},
+		{"unknown jpeg decoder", []string{"--out", out, "--jpeg-decoder", "turbo9", andrew}, 2, `--jpeg-decoder: unknown decoder "turbo9"`},
 		{"missing file", []string{"--out", out, filepath.Join(dir, "none.jpg")}, 1, "none.jpg"},
 		{"text named .jpg", []string{"--out", out, text}, 1, text + ": unsupported image format"},
 		{"truncated jpeg", []string{"--out", out, truncated}, 1, truncated + ": image file is truncated"},

@@ -259,20 +259,22 @@ func Path() string {
 
 // Load loads the library once; later calls return the first result.
 func Load() error {
-	loadOnce.Do(func() {
-		path := Path()
-		if _, err := os.Stat(path); err != nil {
-			loadErr = fmt.Errorf("%w: libjpeg9 decoder: %s: not found (run make setup)", ErrUnavailable, path)
-			return
-		}
-		cpath := C.CString(path)
-		defer C.free(unsafe.Pointer(cpath))
-		var msg [C.FN9_MSG_MAX]C.char
-		if C.fn9_load(cpath, &msg[0]) == 0 {
-			loadErr = fmt.Errorf("%w: libjpeg9 decoder: %s: %s", ErrUnavailable, path, C.GoString(&msg[0]))
-		}
-	})
+	loadOnce.Do(func() { loadErr = load(Path()) })
 	return loadErr
+}
+
+// load dlopens path and resolves the entry points Decode calls.
+func load(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%w: libjpeg9 decoder: %s: not found (run make setup)", ErrUnavailable, path)
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var msg [C.FN9_MSG_MAX]C.char
+	if C.fn9_load(cpath, &msg[0]) == 0 {
+		return fmt.Errorf("%w: libjpeg9 decoder: %s: %s", ErrUnavailable, path, C.GoString(&msg[0]))
+	}
+	return nil
 }
 
 // Decode decodes the whole JPEG file in data into dst, which must hold width*height*components bytes.
