@@ -51,3 +51,6 @@ $(STAMP)/apt-cjpeg:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libjpeg-turbo-progs; fi
 	@touch $@
+
+# scripts/tests/test_golden_libjpeg9.py runs the script against the library.
+test-py: $(STAMP)/libjpeg9 $(STAMP)/apt-cjpeg

@@ -266,16 +266,23 @@ func Load() error {
 // load dlopens path and resolves the entry points Decode calls.
 func load(path string) error {
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("%w: libjpeg9 decoder: %s: not found (run make setup)", ErrUnavailable, path)
+		return unavailableError("libjpeg9 decoder: " + path + ": not found (run make setup)")
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var msg [C.FN9_MSG_MAX]C.char
 	if C.fn9_load(cpath, &msg[0]) == 0 {
-		return fmt.Errorf("%w: libjpeg9 decoder: %s: %s", ErrUnavailable, path, C.GoString(&msg[0]))
+		return unavailableError("libjpeg9 decoder: " + path + ": " + C.GoString(&msg[0]))
 	}
 	return nil
 }
+
+// unavailableError is ErrUnavailable with a message that says which file and why, and nothing else,
+// so the one line a user sees is "libjpeg9 decoder: <path>: not found (run make setup)".
+type unavailableError string
+
+func (e unavailableError) Error() string        { return string(e) }
+func (e unavailableError) Is(target error) bool { return target == ErrUnavailable }
 
 // Decode decodes the whole JPEG file in data into dst, which must hold width*height*components bytes.
 // components is 1 (gray), 3 (RGB) or 4 (CMYK as stored, i.e. Adobe-inverted for Photoshop files).
