@@ -2,6 +2,7 @@ package encoding
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,4 +150,28 @@ func TestParseJPEGDecoder(t *testing.T) {
 	}
 	_, err := Load([]byte{0xFF, 0xD8, 0xFF}, LoadOptions{JPEGDecoder: "mozjpeg"})
 	require.ErrorIs(t, err, ErrInvalidOptions)
+}
+
+// Hostile and broken files (testdata/bad, the preprocess corpus) fail with libjpeg9 exactly when they
+// fail with libjpeg-turbo, as the same kind of error: the 2000-scan bomb, truncations, garbage.
+func TestLibjpeg9FailsLikeTurbo(t *testing.T) {
+	bad, err := filepath.Glob(filepath.Join(testdataDir, "bad", "*.jpg"))
+	require.NoError(t, err)
+	corpus, err := filepath.Glob(filepath.Join(testdataDir, "preprocess", "corpus", "*.jpg"))
+	require.NoError(t, err)
+	files := append(bad, corpus...)
+	require.Greater(t, len(files), 30)
+	kinds := []error{ErrTruncated, ErrInvalidImage, ErrUnsupportedFormat, ErrDecompressionBomb}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			_, turboErr := Decode(data, DecodeOptions{})
+			_, ijgErr := Decode(data, DecodeOptions{JPEGDecoder: Libjpeg9})
+			require.Equal(t, turboErr == nil, ijgErr == nil, "turbo: %v, libjpeg9: %v", turboErr, ijgErr)
+			for _, k := range kinds {
+				require.Equal(t, errors.Is(turboErr, k), errors.Is(ijgErr, k), "turbo: %v, libjpeg9: %v", turboErr, ijgErr)
+			}
+		})
+	}
 }
