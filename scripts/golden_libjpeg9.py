@@ -14,8 +14,8 @@ by the library itself: jpeg_CreateDecompress refuses a struct size other than it
 
 The corpus: the notebook's JPEGs (testdata/images), the valid JPEGs of the preprocess corpus
 (testdata/preprocess/corpus/j_*.jpg) and files generated here from a fixed seed (odd sizes,
-progressive 4:2:0, restart intervals, and 4:4:0 / 4:1:1 sampling, which Pillow cannot write, made by
-libjpeg-turbo's cjpeg from Pillow-written PPMs). For each file the manifest records its sha256, size,
+progressive 4:2:0, restart intervals, CMYK, 4:4:0 / 4:1:1 sampling, which Pillow cannot write, made by
+libjpeg-turbo's cjpeg from Pillow-written PPMs, and Adobe YCCK, written by the 9d library's own compressor). For each file the manifest records its sha256, size,
 component count, the sha256 of the RGB bytes Pillow 8.4 would return, the largest per-channel
 difference from Pillow 11 (libjpeg-turbo), and for the notebook images the sha256 of load_img's
 160x160 nearest resize of those bytes.
@@ -102,6 +102,40 @@ class DecompressStruct(C.Structure):
     ]
 
 
+class CompressStruct(C.Structure):
+    """jpeg_compress_struct of jpeg-9d, only to write YCCK files (no Pillow writes them)."""
+    _fields_ = [
+        ("err", C.POINTER(ErrorMgr)), ("mem", C.c_void_p), ("progress", C.c_void_p),
+        ("client_data", C.c_void_p), ("is_decompressor", C.c_int), ("global_state", C.c_int),
+        ("dest", C.c_void_p),
+        ("image_width", C.c_uint), ("image_height", C.c_uint), ("input_components", C.c_int),
+        ("in_color_space", C.c_int), ("input_gamma", C.c_double), ("scale_num", C.c_uint),
+        ("scale_denom", C.c_uint), ("jpeg_width", C.c_uint), ("jpeg_height", C.c_uint),
+        ("data_precision", C.c_int), ("num_components", C.c_int), ("jpeg_color_space", C.c_int),
+        ("comp_info", C.c_void_p), ("quant_tbl_ptrs", C.c_void_p * 4), ("q_scale_factor", C.c_int * 4),
+        ("dc_huff_tbl_ptrs", C.c_void_p * 4), ("ac_huff_tbl_ptrs", C.c_void_p * 4),
+        ("arith_dc_L", C.c_uint8 * 16), ("arith_dc_U", C.c_uint8 * 16), ("arith_ac_K", C.c_uint8 * 16),
+        ("num_scans", C.c_int), ("scan_info", C.c_void_p), ("raw_data_in", C.c_int), ("arith_code", C.c_int),
+        ("optimize_coding", C.c_int), ("CCIR601_sampling", C.c_int), ("do_fancy_downsampling", C.c_int),
+        ("smoothing_factor", C.c_int), ("dct_method", C.c_int), ("restart_interval", C.c_uint),
+        ("restart_in_rows", C.c_int), ("write_JFIF_header", C.c_int), ("JFIF_major_version", C.c_uint8),
+        ("JFIF_minor_version", C.c_uint8), ("density_unit", C.c_uint8), ("X_density", C.c_uint16),
+        ("Y_density", C.c_uint16), ("write_Adobe_marker", C.c_int), ("color_transform", C.c_int),
+        ("next_scanline", C.c_uint), ("progressive_mode", C.c_int), ("max_h_samp_factor", C.c_int),
+        ("max_v_samp_factor", C.c_int), ("min_DCT_h_scaled_size", C.c_int), ("min_DCT_v_scaled_size", C.c_int),
+        ("total_iMCU_rows", C.c_uint), ("comps_in_scan", C.c_int), ("cur_comp_info", C.c_void_p * 4),
+        ("MCUs_per_row", C.c_uint), ("MCU_rows_in_scan", C.c_uint), ("blocks_in_MCU", C.c_int),
+        ("MCU_membership", C.c_int * 10), ("Ss", C.c_int), ("Se", C.c_int), ("Ah", C.c_int), ("Al", C.c_int),
+        ("block_size", C.c_int), ("natural_order", C.c_void_p), ("lim_Se", C.c_int),
+        ("master", C.c_void_p), ("main", C.c_void_p), ("prep", C.c_void_p), ("coef", C.c_void_p),
+        ("marker", C.c_void_p), ("cconvert", C.c_void_p), ("downsample", C.c_void_p), ("fdct", C.c_void_p),
+        ("entropy", C.c_void_p), ("script_space", C.c_void_p), ("script_space_size", C.c_int),
+    ]
+
+
+JCS_YCCK = 5
+
+
 class Libjpeg9:
     """The 9d library's decompressor, one call per file."""
 
@@ -117,6 +151,49 @@ class Libjpeg9:
         lib.jpeg_read_scanlines.restype = C.c_uint
         lib.jpeg_finish_decompress.argtypes = [C.POINTER(DecompressStruct)]
         lib.jpeg_destroy_decompress.argtypes = [C.POINTER(DecompressStruct)]
+        cp = C.POINTER(CompressStruct)
+        lib.jpeg_CreateCompress.argtypes = [cp, C.c_int, C.c_size_t]
+        lib.jpeg_mem_dest.argtypes = [cp, C.POINTER(C.c_void_p), C.POINTER(C.c_ulong)]
+        lib.jpeg_set_defaults.argtypes = [cp]
+        lib.jpeg_set_colorspace.argtypes = [cp, C.c_int]
+        lib.jpeg_set_quality.argtypes = [cp, C.c_int, C.c_int]
+        lib.jpeg_simple_progression.argtypes = [cp]
+        lib.jpeg_start_compress.argtypes = [cp, C.c_int]
+        lib.jpeg_write_scanlines.argtypes = [cp, C.POINTER(C.c_void_p), C.c_uint]
+        lib.jpeg_write_scanlines.restype = C.c_uint
+        lib.jpeg_finish_compress.argtypes = [cp]
+        lib.jpeg_destroy_compress.argtypes = [cp]
+
+    def encode_ycck(self, cmyk: Image.Image, quality: int, progressive: bool = False) -> bytes:
+        """A CMYK image written as YCCK (Adobe transform 2) with libjpeg's default sampling (Y and K
+        2x2, Cb and Cr 1x1), in Photoshop's inverted polarity as Pillow reads it back ("CMYK;I")."""
+        lib = self.lib
+        cinfo = CompressStruct()
+        jerr = ErrorMgr()
+        cinfo.err = lib.jpeg_std_error(C.byref(jerr))
+        lib.jpeg_CreateCompress(C.byref(cinfo), JPEG_LIB_VERSION, C.c_size_t(C.sizeof(CompressStruct)))
+        out, size = C.c_void_p(), C.c_ulong()
+        lib.jpeg_mem_dest(C.byref(cinfo), C.byref(out), C.byref(size))
+        cinfo.image_width, cinfo.image_height = cmyk.size
+        cinfo.input_components, cinfo.in_color_space = 4, JCS_CMYK
+        lib.jpeg_set_defaults(C.byref(cinfo))
+        lib.jpeg_set_colorspace(C.byref(cinfo), JCS_YCCK)
+        lib.jpeg_set_quality(C.byref(cinfo), quality, 1)
+        if progressive:
+            lib.jpeg_simple_progression(C.byref(cinfo))
+        lib.jpeg_start_compress(C.byref(cinfo), 1)
+        raw = bytes(255 - b for b in cmyk.tobytes())  # Adobe stores inverted CMYK
+        w = cmyk.size[0] * 4
+        row = C.c_void_p()
+        buf = C.create_string_buffer(raw, len(raw))
+        while cinfo.next_scanline < cinfo.image_height:
+            row.value = C.addressof(buf) + cinfo.next_scanline * w
+            lib.jpeg_write_scanlines(C.byref(cinfo), C.byref(row), 1)
+        lib.jpeg_finish_compress(C.byref(cinfo))
+        data = C.string_at(out, size.value)
+        lib.jpeg_destroy_compress(C.byref(cinfo))
+        C.CDLL(None).free(out)
+        return data
 
     def decode(self, data: bytes) -> tuple[int, int, int, bytes]:
         """(width, height, components, samples) as libjpeg returns them to Pillow. libjpeg's default
@@ -187,7 +264,7 @@ def cjpeg(im: Image.Image, *args: str) -> bytes:
         return subprocess.run([exe, *args, str(ppm)], check=True, capture_output=True).stdout
 
 
-def generated() -> dict[str, bytes]:
+def generated(lib: Libjpeg9) -> dict[str, bytes]:
     g = {}
     g["g_420_odd_17x9.jpg"] = pil_jpeg(pattern(17, 9, 1), quality=90)
     g["g_420_prog_odd_33x47.jpg"] = pil_jpeg(pattern(33, 47, 2), quality=85, progressive=True)
@@ -203,6 +280,8 @@ def generated() -> dict[str, bytes]:
                                           "-sample", "1x2,1x1,1x1")
     g["g_411_restart_61x35.jpg"] = cjpeg(pattern(61, 35, 11), "-quality", "85", "-restart", "1",
                                          "-sample", "4x1,1x1,1x1")
+    g["g_ycck_adobe_50x38.jpg"] = lib.encode_ycck(pattern(50, 38, 12).convert("CMYK"), 90)
+    g["g_ycck_adobe_prog_33x21.jpg"] = lib.encode_ycck(pattern(33, 21, 13).convert("CMYK"), 85, progressive=True)
     return g
 
 
@@ -212,7 +291,7 @@ def build(lib: Libjpeg9, testdata: Path, out: Path) -> tuple[dict, dict[str, byt
         corpus.append((f"images/{p.name}", p.read_bytes(), True))
     for p in sorted((testdata / "preprocess" / "corpus").glob("j_*.jpg")):
         corpus.append((f"preprocess/corpus/{p.name}", p.read_bytes(), False))
-    gen = generated()
+    gen = generated(lib)
     rel_out = out.relative_to(testdata) if out.is_relative_to(testdata) else out
     for name, data in gen.items():
         corpus.append((f"{rel_out.as_posix()}/corpus/{name}", data, False))

@@ -30,8 +30,8 @@ def test_committed_manifest_is_current():
     assert r.returncode == 0, r.stderr
 
 
-def test_generated_files_are_deterministic():
-    assert gl.generated() == gl.generated()
+def test_generated_files_are_deterministic(lib):
+    assert gl.generated(lib) == gl.generated(lib)
 
 
 def test_decode_notebook_image(lib):
