@@ -44,7 +44,7 @@ STAMP := $(ROOT)/build/stamps
 .PHONY: setup build models golden test test-go test-isa test-py vet env demo clean fmt crosscheck-faceapi
 
 ## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
-setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node
+setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node $(STAMP)/libjpeg9
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
@@ -80,13 +80,14 @@ $(STAMP)/gomod: go.mod go.sum
 	@touch $@
 
 ## env: `eval "$$(make env)"` lets plain `go build` / `go test` work in your own shell.
-env: $(STAMP)/tfshim
+env: $(STAMP)/tfshim $(STAMP)/libjpeg9
 	@echo 'export CGO_ENABLED=1'
 	@echo "export CGO_CFLAGS='$(CGO_CFLAGS)'"
 	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
 	@echo "export TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL)"
 	@echo "export FACENET_MODELS='$(MODELS)'"
 	@echo "export FACENET_SHARED='$(SHARED)'"
+	@echo "export FACENET_LIBJPEG9='$(FACENET_LIBJPEG9)'"
 
 ## build: the CLI at bin/facenet.
 build: setup
@@ -145,6 +146,7 @@ crosscheck-faceapi: build models
 golden: models
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels --golden testdata/tfmodel
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
+	$(PY) scripts/golden_libjpeg9.py --lib $(FACENET_LIBJPEG9) --testdata testdata
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
 	$(PY) scripts/golden_embeddings.py --accuracy --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \

@@ -21,4 +21,7 @@ var (
 	ErrDecompressionBomb = errors.New("image exceeds the pixel limit (possible decompression bomb)")
 	// ErrInvalidOptions: a target size, interpolation, crop box or pixel option is not usable.
 	ErrInvalidOptions = errors.New("invalid options")
+	// ErrDecoderUnavailable: the decoder the options chose (JPEGDecoder libjpeg9) cannot be loaded,
+	// e.g. because `make setup` has not put its library under build/libjpeg9.
+	ErrDecoderUnavailable = errors.New("image decoder unavailable")
 )

@@ -82,3 +82,25 @@ func ExamplePixelOptions_prewhiten() {
 	fmt.Println(x)
 	// Output: [-1 -1 -1 1 1 1]
 }
+
+// The notebook's environment decoded JPEGs with IJG libjpeg 9d (Pillow <= 8.4): LoadOptions.JPEGDecoder
+// picks it, and on the notebook's 4:2:0 photographs its pixels differ from libjpeg-turbo's.
+func ExampleParseJPEGDecoder() {
+	dec, err := encoding.ParseJPEGDecoder("libjpeg9") // e.g. the value of --jpeg-decoder
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := encoding.LoadOptions{Height: 160, Width: 160, JPEGDecoder: dec}
+	ijg, err := encoding.LoadImg("../testdata/images/camera_0.jpg", opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts.JPEGDecoder = encoding.LibjpegTurbo
+	turbo, err := encoding.LoadImg("../testdata/images/camera_0.jpg", opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(dec, bytes.Equal(ijg.Pix, turbo.Pix))
+	// Output:
+	// libjpeg9 false
+}

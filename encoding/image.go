@@ -29,6 +29,8 @@ type DecodeOptions struct {
 	// than MaxPixels pixels (Pillow counts max(1, w) * max(1, h)). 0 means DefaultMaxPixels,
 	// a negative value disables the check.
 	MaxPixels int64
+	// JPEGDecoder picks the libjpeg for JPEG files; "" is LibjpegTurbo.
+	JPEGDecoder JPEGDecoder
 }
 
 // Decode decodes a JPEG, PNG, GIF (first frame), BMP or binary Netpbm (P4, P5, P6) file held in data into RGB exactly as

@@ -329,20 +329,20 @@ func decodeJPEG(data []byte, opts DecodeOptions, alloc func(n int) []byte) (*Ima
 	}
 	switch h.layers {
 	case 3:
-		if err := libjpegDecode(data, 3, h.width, h.height, img.Pix); err != nil {
+		if err := opts.JPEGDecoder.decode(data, 3, h.width, h.height, img.Pix); err != nil {
 			return nil, err
 		}
 	case 1:
 		n := h.width * h.height
 		// Decode the gray plane into the last third of Pix and expand forward in place.
 		gray := img.Pix[2*n:]
-		if err := libjpegDecode(data, 1, h.width, h.height, gray); err != nil {
+		if err := opts.JPEGDecoder.decode(data, 1, h.width, h.height, gray); err != nil {
 			return nil, err
 		}
 		grayToRGB(img.Pix, gray)
 	case 4:
 		cmyk := make([]byte, 4*h.width*h.height)
-		if err := libjpegDecode(data, 4, h.width, h.height, cmyk); err != nil {
+		if err := opts.JPEGDecoder.decode(data, 4, h.width, h.height, cmyk); err != nil {
 			return nil, err
 		}
 		invertedCMYKToRGB(img.Pix, cmyk)

@@ -225,6 +225,9 @@ type LoadOptions struct {
 	KeepAspectRatio bool
 	// MaxPixels is DecodeOptions.MaxPixels.
 	MaxPixels int64
+	// JPEGDecoder is DecodeOptions.JPEGDecoder: "" or LibjpegTurbo, or Libjpeg9 to decode as
+	// Pillow <= 8.4 (the notebook's environment) did.
+	JPEGDecoder JPEGDecoder
 }
 
 // LoadImg reads the image file at path and returns what keras.utils.load_img(path,
@@ -248,7 +251,7 @@ func Load(data []byte, opts LoadOptions) (*Image, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	decOpts := DecodeOptions{MaxPixels: opts.MaxPixels}
+	decOpts := DecodeOptions{MaxPixels: opts.MaxPixels, JPEGDecoder: opts.JPEGDecoder}
 	if opts.Width == 0 || len(data) < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF {
 		img, err := Decode(data, decOpts)
 		if err != nil {
@@ -282,6 +285,9 @@ func (o LoadOptions) validate() error {
 	}
 	if o.Interpolation < Nearest || o.Interpolation > Lanczos {
 		return fmt.Errorf("%w: unknown interpolation %d", ErrInvalidOptions, int(o.Interpolation))
+	}
+	if _, err := ParseJPEGDecoder(string(o.JPEGDecoder)); err != nil {
+		return err
 	}
 	return nil
 }

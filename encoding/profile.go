@@ -79,6 +79,9 @@ type InputProfile struct {
 	// "prewhiten" (its 2017 checkpoints, the notebook's weights among them) or
 	// "fixed_standardization" (its 2018 checkpoints). See PixelRule.
 	PixelRule string `json:"pixel_rule,omitempty"`
+	// JPEGDecoder is the libjpeg that decodes JPEG files (see JPEGDecoder): "libjpeg-turbo" or ""
+	// (the default), or "libjpeg9" for the decoder of Pillow <= 8.4, the notebook's environment.
+	JPEGDecoder string `json:"jpeg_decoder,omitempty"`
 }
 
 // OutputProfile describes the embedding the model returns.
@@ -220,6 +223,9 @@ func (p Profile) Validate() error {
 	}
 	if _, err := ParseInterpolation(in.Interpolation); err != nil {
 		return bad("%v", err)
+	}
+	if _, err := ParseJPEGDecoder(in.JPEGDecoder); err != nil {
+		return bad("input jpeg_decoder %q (want libjpeg-turbo or libjpeg9)", in.JPEGDecoder)
 	}
 	return nil
 }

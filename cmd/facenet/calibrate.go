@@ -22,6 +22,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	folds := intFlag(fs, "folds", 10, 2, "cross-validation folds, at least 2 (lowered, with a note, to the number of genuine pairs when there are fewer)")
 	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
 	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
+	jpegDec := jpegDecoderFlag(fs)
 	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile in use ("+encoding.ProfileFile+", or the --profile one)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -33,11 +34,15 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := checkDestination("--png", *pngPath); err != nil {
 		return err
 	}
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
+	}
 	todo, err := scanIdentityFolder(rest[0])
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
@@ -85,7 +90,16 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		if *profile != "" {
 			file = encoding.NamedProfileFile(*profile)
 		}
-		if err := writeThreshold(filepath.Join(*model, filepath.FromSlash(file)), enc.Profile(), cal.Threshold); err != nil {
+		// --jpeg-decoder is for this run: the profile file keeps the decoder it had.
+		prof := enc.Profile()
+		if dec != "" {
+			onDisk, _, err := encoding.LoadNamedProfile(*model, *profile)
+			if err != nil {
+				return err
+			}
+			prof.Input.JPEGDecoder = onDisk.Input.JPEGDecoder
+		}
+		if err := writeThreshold(filepath.Join(*model, filepath.FromSlash(file)), prof, cal.Threshold); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, file))

@@ -27,6 +27,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +38,11 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch})
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
+	}
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,11 @@ func init() {
 
 // space is the embedding space an encoder produces: the weights' fingerprint and the parts of the
 // profile that change the vectors. The threshold is left out on purpose, so calibrating it does not
-// orphan the databases made before.
+// orphan the databases made before. The JPEG decoder is left out too: libjpeg-turbo and libjpeg 9
+// differ by a few levels on some pixels, so their vectors are as comparable as two photographs.
 func space(enc *encoding.Encoder) (verify.Space, error) {
 	p := enc.Profile()
+	p.Input.JPEGDecoder = ""
 	prof, err := json.Marshal(struct {
 		Signature encoding.SignatureProfile `json:"signature"`
 		Input     encoding.InputProfile     `json:"input"`
@@ -64,6 +66,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	pairs, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -94,7 +97,11 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}
 	}
-	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch})
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
+	}
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
@@ -206,18 +213,22 @@ type probeSetup struct {
 	close     func() error
 }
 
-func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch int) (*probeSetup, error) {
+func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch int, jpegDecoder string) (*probeSetup, error) {
 	if model == "" || dbPath == "" {
 		return nil, usageError("--model and --db are required")
 	}
 	if batch <= 0 {
 		return nil, usageError("--batch must be positive, got %d", batch)
 	}
+	dec, err := parseJPEGDecoderFlag(jpegDecoder)
+	if err != nil {
+		return nil, err
+	}
 	db, err := verify.Open(dbPath)
 	if err != nil {
 		return nil, err
 	}
-	enc, closeModel, err := openEncoder(model, profile, encoding.EncoderOptions{BatchSize: batch})
+	enc, closeModel, err := openEncoder(model, profile, encoding.EncoderOptions{BatchSize: batch, JPEGDecoder: dec})
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +250,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	threshold := &thresholdFlag{}
 	fs.Var(threshold, "threshold", "accept when distance < threshold, a finite number > 0 (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
+	jpegDec := jpegDecoderFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -247,7 +259,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
 	}
 	img, identity := rest[0], rest[1]
-	p, err := openProbe(*model, *profile, *dbPath, threshold, 1)
+	p, err := openProbe(*model, *profile, *dbPath, threshold, 1, *jpegDec)
 	if err != nil {
 		return err
 	}
@@ -289,6 +301,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -302,7 +315,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if err := checkDestination("--sheet", *sheet); err != nil {
 		return err
 	}
-	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch)
+	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch, *jpegDec)
 	if err != nil {
 		return err
 	}
@@ -366,7 +379,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *sheet != "" {
-		if err := writeSheet(*sheet, *gallery, rows); err != nil {
+		if err := writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.enc.Profile().Input.JPEGDecoder)); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))

@@ -27,6 +27,7 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	asUint8 := fs.Bool("uint8", false, "write the resized RGB bytes as uint8 instead of the float32 model input")
 	channelsFirst := fs.Bool("channels-first", false, "write (3, H, W) instead of (H, W, 3)")
 	out := fs.String("out", "", "the .npy file to write (required)")
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -41,6 +42,9 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts := encoding.LoadOptions{KeepAspectRatio: *keep}
+	if opts.JPEGDecoder, err = parseJPEGDecoderFlag(*jpegDec); err != nil {
+		return err
+	}
 	if *size != "" {
 		if opts.Height, opts.Width, err = parseSize(*size); err != nil {
 			return usageError("--size %v", err)

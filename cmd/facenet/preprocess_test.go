@@ -122,6 +122,7 @@ func TestPreprocessRejects(t *testing.T) {
 		{"size past int64", []string{"--out", out, "--size", "160x99999999999999999999", andrew}, 2, "at most 4096"},
 		{"size at the bound", []string{"--out", out, "--size", "4096x1", "--uint8", filepath.Join(dir, "none.jpg")}, 1, "none.jpg"},
 		{"bad interpolation", []string{"--out", out, "--interpolation", "cubic", andrew}, 2, "interpolation"},
+		{"unknown jpeg decoder", []string{"--out", out, "--jpeg-decoder", "turbo9", andrew}, 2, `--jpeg-decoder: unknown decoder "turbo9"`},
 		{"missing file", []string{"--out", out, filepath.Join(dir, "none.jpg")}, 1, "none.jpg"},
 		{"text named .jpg", []string{"--out", out, text}, 1, text + ": unsupported image format"},
 		{"truncated jpeg", []string{"--out", out, truncated}, 1, truncated + ": image file is truncated"},
