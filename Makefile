@@ -91,7 +91,8 @@ build: setup
 
 ## models: test and demo SavedModels under build/models (deterministic; cached until a script changes).
 ##   make models WEIGHTS=path/to/model.h5 exports the notebook's real weights instead of seeded ones.
-models: $(MODELS)/testmodels/.done $(MODELS)/facenet-notebook/.done $(MODELS)/dlib-resnet-v1/.done
+models: $(MODELS)/testmodels/.done $(MODELS)/facenet-notebook/.done $(MODELS)/dlib-resnet-v1/.done \
+  $(MODELS)/mtcnn/.done
 
 $(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/savedmodel_export.py $(VENV)/.installed
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
