@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import savedmodel_export
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 MTCNN_VERSION = "1.0.0"
@@ -55,8 +57,6 @@ def build(name: str):
     net = {"pnet": PNet, "rnet": RNet, "onet": ONet}[name]()
     net.build()
     net.set_weights(load_weights(f"{name}.lz4"))
-    mod = tf.Module()
-    mod.net = net
     if name == "pnet":
         @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
                                       tf.TensorSpec([2], tf.float32, name="size")])
@@ -77,8 +77,14 @@ def build(name: str):
             if name == "rnet":
                 return {"reg": out[0], "prob": out[1]}
             return {"reg": out[0], "landmarks": out[1], "prob": out[2]}
-    mod.serve = serve
-    return mod
+    # Keras' ExportArchive tracks the network's variables so TensorFlow's C API restores them (a bare
+    # tf.Module holding a Keras 3 model saves graphs whose variables the C loader cannot find).
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(net)
+    archive.add_endpoint("serve", serve)
+    return archive
 
 
 def export(name: str, out: Path) -> dict:
@@ -88,11 +94,12 @@ def export(name: str, out: Path) -> dict:
                          (any(out.iterdir()) and not (out / "saved_model.pb").exists())):
         raise ExportError(f"{out} exists and is not a SavedModel: refusing to replace it")
     src = weights_file(name)
-    mod = build(name)
+    archive = build(name)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        tf.saved_model.save(mod, str(tmp), signatures={"serving_default": mod.serve})
+        savedmodel_export._sorted_variables_patch()
+        archive.write_out(str(tmp), verbose=False)
         doc = {
             "format": "mtcnn-profile/v1",
             "name": name,

@@ -1,0 +1,229 @@
+package detect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/encoding"
+)
+
+// Bounds for Go against the golden file. TensorFlow's float32 outputs differ by about 1e-6 between
+// CPUs (oneDNN picks kernels per CPU), and regression offsets are multiplied by box sizes of a few
+// hundred pixels. Measured on the golden corpus (26 faces, Xeon with AVX-512): largest differences
+// 2.2e-5 px (boxes), 3.1e-5 px (landmarks), 3.6e-7 (confidence); with ONEDNN_MAX_CPU_ISA=AVX2
+// 3.8e-4 px, 2.5e-4 px and 9.5e-7. The bounds leave a factor of 5 (coordinates) and 10 (confidence).
+const (
+	coordTol = 2e-3
+	confTol  = 1e-5
+)
+
+const modelDir = "../build/models/mtcnn"
+
+type goldenFace struct {
+	Box        [4]int            `json:"box"`
+	Confidence float64           `json:"confidence"`
+	Keypoints  map[string][2]int `json:"keypoints"`
+}
+
+type goldenCase struct {
+	Root   string       `json:"root"`
+	File   string       `json:"file"`
+	Width  int          `json:"width"`
+	Height int          `json:"height"`
+	Faces  []goldenFace `json:"faces"`
+	Rows   [][14]float64
+}
+
+func (c *goldenCase) UnmarshalJSON(b []byte) error {
+	type plain goldenCase
+	var v struct {
+		plain
+		Rows [][14]float64 `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = goldenCase(v.plain)
+	c.Rows = v.Rows
+	return nil
+}
+
+func readGolden(t testing.TB) []goldenCase {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/detect/golden_mtcnn.json")
+	require.NoError(t, err)
+	var doc struct {
+		Cases []goldenCase `json:"cases"`
+	}
+	require.NoError(t, json.Unmarshal(data, &doc))
+	require.NotEmpty(t, doc.Cases)
+	return doc.Cases
+}
+
+func casePath(c goldenCase) string {
+	if c.Root == "images" {
+		shared := os.Getenv("FACENET_SHARED")
+		if shared == "" {
+			shared = "../../shared"
+		}
+		return filepath.Join(shared, "notebook", "images", c.File)
+	}
+	return filepath.Join("../build/celeb5", c.File)
+}
+
+var (
+	detOnce sync.Once
+	det     *Detector
+	detErr  error
+)
+
+func detector(t testing.TB) *Detector {
+	t.Helper()
+	detOnce.Do(func() { det, detErr = Load(modelDir, Options{}) })
+	require.NoError(t, detErr, "make models builds %s", modelDir)
+	return det
+}
+
+// rounded is mtcnn's integer for v, which may be either neighbour when v is within tol of a .5 tie.
+func roundedOK(got int, v float64) bool {
+	if got == round(v) {
+		return true
+	}
+	f := math.Floor(v)
+	return math.Abs(v-f-0.5) < coordTol && (got == int(f) || got == int(f)+1)
+}
+
+// compare reports the first difference between Go's faces and the golden case beyond the bounds.
+func compare(c goldenCase, faces []Face) error {
+	if len(faces) != len(c.Faces) {
+		return fmt.Errorf("%d faces, golden %d", len(faces), len(c.Faces))
+	}
+	names := []string{"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"}
+	for i, f := range faces {
+		g, row := c.Faces[i], c.Rows[i]
+		if d := math.Abs(f.Confidence - g.Confidence); d > confTol {
+			return fmt.Errorf("face %d: confidence %v, golden %v (diff %.3g)", i, f.Confidence, g.Confidence, d)
+		}
+		for k := 0; k < 4; k++ {
+			if d := math.Abs(f.Rect[k] - row[k]); d > coordTol {
+				return fmt.Errorf("face %d: rect[%d] %v, golden %v (diff %.3g)", i, k, f.Rect[k], row[k], d)
+			}
+		}
+		for k := 0; k < 10; k++ {
+			if d := math.Abs(f.Points[k] - row[4+k]); d > coordTol {
+				return fmt.Errorf("face %d: point[%d] %v, golden %v (diff %.3g)", i, k, f.Points[k], row[4+k], d)
+			}
+		}
+		wh := []float64{row[0], row[1], row[2] - row[0], row[3] - row[1]}
+		for k := 0; k < 4; k++ {
+			if f.Box[k] != g.Box[k] && !roundedOK(f.Box[k], wh[k]) {
+				return fmt.Errorf("face %d: box %v, golden %v", i, f.Box, g.Box)
+			}
+		}
+		pts := []Keypoints{f.Keypoints}[0]
+		got := [][2]int{{pts.LeftEye.X, pts.LeftEye.Y}, {pts.RightEye.X, pts.RightEye.Y}, {pts.Nose.X, pts.Nose.Y},
+			{pts.MouthLeft.X, pts.MouthLeft.Y}, {pts.MouthRight.X, pts.MouthRight.Y}}
+		for k, n := range names {
+			want := g.Keypoints[n]
+			for a := 0; a < 2; a++ {
+				if got[k][a] != want[a] && !roundedOK(got[k][a], row[4+5*a+k]) {
+					return fmt.Errorf("face %d: %s %v, golden %v", i, n, got[k], want)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func TestDetectGolden(t *testing.T) {
+	d := detector(t)
+	for _, c := range readGolden(t) {
+		t.Run(c.File, func(t *testing.T) {
+			img, err := encoding.LoadImg(casePath(c), encoding.LoadOptions{})
+			require.NoError(t, err)
+			require.Equal(t, [2]int{c.Width, c.Height}, [2]int{img.Width, img.Height})
+			faces, err := d.Detect(context.Background(), img)
+			require.NoError(t, err)
+			require.NoError(t, compare(c, faces))
+		})
+	}
+}
+
+// TestCompareCanFail checks that the comparison sees differences just past its bounds.
+func TestCompareCanFail(t *testing.T) {
+	c := readGolden(t)[0]
+	require.NotEmpty(t, c.Faces)
+	good := make([]Face, len(c.Faces))
+	for i, g := range c.Faces {
+		r := c.Rows[i]
+		good[i] = Face{Box: g.Box, Confidence: g.Confidence, Rect: [4]float64{r[0], r[1], r[2], r[3]}}
+		copy(good[i].Points[:], r[4:])
+		kp := func(n string) (p struct{ X, Y int }) { return struct{ X, Y int }{g.Keypoints[n][0], g.Keypoints[n][1]} }
+		le, re, no, ml, mr := kp("left_eye"), kp("right_eye"), kp("nose"), kp("mouth_left"), kp("mouth_right")
+		good[i].Keypoints.LeftEye.X, good[i].Keypoints.LeftEye.Y = le.X, le.Y
+		good[i].Keypoints.RightEye.X, good[i].Keypoints.RightEye.Y = re.X, re.Y
+		good[i].Keypoints.Nose.X, good[i].Keypoints.Nose.Y = no.X, no.Y
+		good[i].Keypoints.MouthLeft.X, good[i].Keypoints.MouthLeft.Y = ml.X, ml.Y
+		good[i].Keypoints.MouthRight.X, good[i].Keypoints.MouthRight.Y = mr.X, mr.Y
+	}
+	require.NoError(t, compare(c, good))
+	for _, tc := range []struct {
+		name   string
+		mutate func(f []Face) []Face
+	}{
+		{"one face fewer", func(f []Face) []Face { return f[:len(f)-1] }},
+		{"confidence", func(f []Face) []Face { f[0].Confidence += 2 * confTol; return f }},
+		{"rect", func(f []Face) []Face { f[0].Rect[2] += 2 * coordTol; return f }},
+		{"landmark", func(f []Face) []Face { f[0].Points[7] -= 2 * coordTol; return f }},
+		{"box", func(f []Face) []Face { f[0].Box[1]++; return f }},
+		{"keypoint", func(f []Face) []Face { f[0].Keypoints.Nose.X--; return f }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := append([]Face(nil), good...)
+			require.Error(t, compare(c, tc.mutate(f)))
+		})
+	}
+}
+
+func TestDetectBadInput(t *testing.T) {
+	d := detector(t)
+	for _, tc := range []struct {
+		name string
+		img  *encoding.Image
+	}{
+		{"nil", nil},
+		{"empty", &encoding.Image{}},
+		{"short pixels", &encoding.Image{Width: 4, Height: 4, Pix: make([]byte, 47)}},
+		{"negative size", &encoding.Image{Width: -4, Height: -4, Pix: make([]byte, 48)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := d.Detect(context.Background(), tc.img)
+			require.ErrorIs(t, err, ErrBadImage)
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dir  string
+		opts Options
+	}{
+		{"missing dir", t.TempDir(), Options{}},
+		{"scale factor 1", modelDir, Options{ScaleFactor: 1}},
+		{"tiny faces", modelDir, Options{MinFaceSize: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.dir, tc.opts)
+			require.Error(t, err)
+		})
+	}
+}
