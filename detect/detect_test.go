@@ -143,12 +143,60 @@ func compare(c goldenCase, faces []Face) error {
 	return nil
 }
 
+// mosaicCols and grey are golden_mtcnn.py's synthetic cases: the notebook crops 6 per row on grey 128.
+const (
+	mosaicCols = 6
+	grey       = 128
+)
+
+func greyImage(w, h int) *encoding.Image {
+	img := &encoding.Image{Width: w, Height: h, Pix: make([]byte, w*h*3)}
+	for i := range img.Pix {
+		img.Pix[i] = grey
+	}
+	return img
+}
+
+// loadCase decodes a golden case's image, or builds a synthetic one as golden_mtcnn.py does.
+func loadCase(t testing.TB, cases []goldenCase, c goldenCase) *encoding.Image {
+	t.Helper()
+	switch {
+	case c.Root != "synthetic":
+		img, err := encoding.LoadImg(casePath(c), encoding.LoadOptions{})
+		require.NoError(t, err)
+		return img
+	case c.File == "blank":
+		return greyImage(c.Width, c.Height)
+	case c.File == "mosaic":
+		var crops []*encoding.Image
+		for _, o := range cases {
+			if o.Root == "images" {
+				crops = append(crops, loadCase(t, cases, o))
+			}
+		}
+		require.NotEmpty(t, crops)
+		cw, ch := crops[0].Width, crops[0].Height
+		rows := (len(crops) + mosaicCols - 1) / mosaicCols
+		img := greyImage(mosaicCols*cw, rows*ch)
+		for i, c := range crops {
+			require.Equal(t, [2]int{cw, ch}, [2]int{c.Width, c.Height})
+			r, q := i/mosaicCols, i%mosaicCols
+			for y := 0; y < ch; y++ {
+				copy(img.Pix[((r*ch+y)*img.Width+q*cw)*3:], c.Pix[y*cw*3:(y+1)*cw*3])
+			}
+		}
+		return img
+	}
+	t.Fatalf("unknown synthetic case %q", c.File)
+	return nil
+}
+
 func TestDetectGolden(t *testing.T) {
 	d := detector(t)
-	for _, c := range readGolden(t) {
+	cases := readGolden(t)
+	for _, c := range cases {
 		t.Run(c.File, func(t *testing.T) {
-			img, err := encoding.LoadImg(casePath(c), encoding.LoadOptions{})
-			require.NoError(t, err)
+			img := loadCase(t, cases, c)
 			require.Equal(t, [2]int{c.Width, c.Height}, [2]int{img.Width, img.Height})
 			faces, err := d.Detect(context.Background(), img)
 			require.NoError(t, err)

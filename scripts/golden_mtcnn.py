@@ -5,6 +5,7 @@ For every image it runs mtcnn.MTCNN(device="CPU:0").detect_faces on the RGB uint
   faces:  what detect_faces returns (integer xywh box, confidence, integer keypoints);
   rows:   the same faces before rounding: [x1, y1, x2, y2] fitted to the image and the ten landmark
           coordinates (x of the five points, then y), as float64;
+  synthetic: a mosaic of the --images crops (6 per row, grey 128 around them) and a grey frame;
   stages: how many boxes leave P-Net, R-Net and O-Net, and R-Net's boxes, to locate a difference.
 The stage values come from running the package's own stage objects in the order detect_faces does;
 the script checks that they reproduce detect_faces' answer before writing anything.
@@ -27,6 +28,25 @@ PHOTO_STRIDE, PHOTO_COUNT = 3, 8
 def pick_photos(root: Path) -> list[Path]:
     photos = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     return photos[::PHOTO_STRIDE][:PHOTO_COUNT]
+
+
+# Synthetic cases built from the notebook crops (the Go test builds the same pixels): a mosaic with many
+# faces, several at the border, and a uniform grey frame with none.
+MOSAIC_COLS = 6
+
+
+def synthetic(crops):
+    import numpy as np
+
+    rows = -(-len(crops) // MOSAIC_COLS)
+    h, w = crops[0].shape[:2]
+    mosaic = np.full((rows * h, MOSAIC_COLS * w, 3), 128, np.uint8)
+    for i, c in enumerate(crops):
+        if c.shape != crops[0].shape:
+            raise ValueError(f"crop {i} is {c.shape}, the first is {crops[0].shape}")
+        r, q = divmod(i, MOSAIC_COLS)
+        mosaic[r * h:(r + 1) * h, q * w:(q + 1) * w] = c
+    return [("mosaic", mosaic), ("blank", np.full((240, 320, 3), 128, np.uint8))]
 
 
 def run(det, img):
@@ -72,10 +92,14 @@ def main(argv=None) -> int:
     if not inputs:
         print("golden_mtcnn: no images", file=sys.stderr)
         return 1
-    cases = []
+    arrays = []
     for root, path in inputs:
         with Image.open(path) as im:
-            img = np.asarray(im.convert("RGB"))
+            arrays.append((root, path, np.asarray(im.convert("RGB"))))
+    crops = [a for root, _, a in arrays if root == "images"]
+    arrays += [("synthetic", Path(name), a) for name, a in synthetic(crops)]
+    cases = []
+    for root, path, img in arrays:
         faces = det.detect_faces(img)
         rows, counts, rnet = run(det, img)
         if len(faces) != rows.shape[0]:
@@ -86,7 +110,7 @@ def main(argv=None) -> int:
             if f["confidence"] != r[5]:
                 print(f"golden_mtcnn: {path}: stage confidences differ from detect_faces", file=sys.stderr)
                 return 1
-        base = args.images if root == "images" else args.photos
+        base = {"images": args.images, "photos": args.photos, "synthetic": Path()}[root]
         cases.append({
             "root": root,
             "file": str(path.relative_to(base)),
