@@ -34,3 +34,11 @@ golden-detect: $(MODELS)/mtcnn/.done $(CELEB5)/.done
 
 # The detect tests read the photos the golden file names.
 test-go: $(CELEB5)/.done
+
+.PHONY: bench-detect
+## bench-detect: BenchmarkDetect (Go) and mtcnn's detect_faces (Python) on the same 8 photos, side by
+## side, with TensorFlow's default thread pools on both sides; prints ms/photo and the ratio.
+bench-detect: setup models $(CELEB5)/.done
+	@$(GO) test -run '^$$' -bench 'Detect/all' -benchtime 20x ./detect | tee build/bench-detect-go.txt
+	@gms=$$(awk '/ms\/photo/ {for (i = 1; i < NF; i++) if ($$(i+1) == "ms/photo") print $$i}' build/bench-detect-go.txt); \
+	  $(PY) scripts/bench_detect.py --photos $(CELEB5) --go-ms $$gms
