@@ -72,14 +72,12 @@ func generate(reg, prob []float32, h, w int, threshold float32) []row {
 	return rows
 }
 
-// sortDesc is sort_by_scores(..., ascending=False): an ascending argsort, reversed. numpy's default
-// sort is not stable, so rows with equal confidence may come out in another order there; a stable
-// sort reversed is the closest deterministic choice.
+// sortDesc is sort_by_scores(..., ascending=False): numpy's argsort reversed. numpy's default sort is
+// not stable and the order it gives equal confidences (saturated 1.0 is common) depends on its SIMD
+// sort, so it is not specified; keeping equal rows in their original order is what numpy 2.0.2 gave
+// on every tie of the golden corpus (an ascending stable sort reversed did not).
 func sortDesc(rows []row) {
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].conf < rows[j].conf })
-	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-		rows[i], rows[j] = rows[j], rows[i]
-	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].conf > rows[j].conf })
 }
 
 // upscale divides the coordinates by the pyramid scale (upscale_bboxes).

@@ -157,6 +157,20 @@ func greyImage(w, h int) *encoding.Image {
 	return img
 }
 
+// scaleImage replicates each pixel up times (up > 1) or keeps every down-th pixel, as numpy's repeat
+// and [::down] slicing do.
+func scaleImage(src *encoding.Image, up, down int) *encoding.Image {
+	w, h := (src.Width*up+down-1)/down, (src.Height*up+down-1)/down
+	img := &encoding.Image{Width: w, Height: h, Pix: make([]byte, w*h*3)}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			sx, sy := x*down/up, y*down/up
+			copy(img.Pix[(y*w+x)*3:(y*w+x)*3+3], src.Pix[(sy*src.Width+sx)*3:])
+		}
+	}
+	return img
+}
+
 // loadCase decodes a golden case's image, or builds a synthetic one as golden_mtcnn.py does.
 func loadCase(t testing.TB, cases []goldenCase, c goldenCase) *encoding.Image {
 	t.Helper()
@@ -186,6 +200,18 @@ func loadCase(t testing.TB, cases []goldenCase, c goldenCase) *encoding.Image {
 			}
 		}
 		return img
+	case c.File == "mosaic_x3" || c.File == "mosaic_half":
+		var m goldenCase
+		for _, o := range cases {
+			if o.Root == "synthetic" && o.File == "mosaic" {
+				m = o
+			}
+		}
+		src := loadCase(t, cases, m)
+		if c.File == "mosaic_x3" {
+			return scaleImage(src, 3, 1)
+		}
+		return scaleImage(src, 1, 2)
 	}
 	t.Fatalf("unknown synthetic case %q", c.File)
 	return nil

@@ -5,7 +5,8 @@ For every image it runs mtcnn.MTCNN(device="CPU:0").detect_faces on the RGB uint
   faces:  what detect_faces returns (integer xywh box, confidence, integer keypoints);
   rows:   the same faces before rounding: [x1, y1, x2, y2] fitted to the image and the ten landmark
           coordinates (x of the five points, then y), as float64;
-  synthetic: a mosaic of the --images crops (6 per row, grey 128 around them) and a grey frame;
+  synthetic: a mosaic of the --images crops (6 per row, grey 128 around them), the same
+             enlarged 3x by pixel replication and halved by taking every second pixel, a grey frame;
   stages: how many boxes leave P-Net, R-Net and O-Net, and R-Net's boxes, to locate a difference.
 The stage values come from running the package's own stage objects in the order detect_faces does;
 the script checks that they reproduce detect_faces' answer before writing anything.
@@ -46,7 +47,12 @@ def synthetic(crops):
             raise ValueError(f"crop {i} is {c.shape}, the first is {crops[0].shape}")
         r, q = divmod(i, MOSAIC_COLS)
         mosaic[r * h:(r + 1) * h, q * w:(q + 1) * w] = c
-    return [("mosaic", mosaic), ("blank", np.full((240, 320, 3), 128, np.uint8))]
+    # Pixel replication and subsampling are exact in both languages: a 1728x864 frame with 18 large
+    # faces (the pyramid's many levels, thousands of P-Net proposals) and one with 48-pixel faces.
+    big = mosaic.repeat(3, axis=0).repeat(3, axis=1)
+    small = mosaic[::2, ::2]
+    return [("mosaic", mosaic), ("mosaic_x3", big), ("mosaic_half", np.ascontiguousarray(small)),
+            ("blank", np.full((240, 320, 3), 128, np.uint8))]
 
 
 def run(det, img):
