@@ -39,6 +39,7 @@ test-go: $(CELEB5)/.done
 ## bench-detect: BenchmarkDetect (Go) and mtcnn's detect_faces (Python) on the same 8 photos, side by
 ## side, with TensorFlow's default thread pools on both sides; prints ms/photo and the ratio.
 bench-detect: setup models $(CELEB5)/.done
-	@$(GO) test -run '^$$' -bench 'Detect/all' -benchtime 20x ./detect | tee build/bench-detect-go.txt
+	@$(GO) test -run '^$$' -bench 'Detect/(all|mosaic_x3)' -benchtime 10x ./detect | tee build/bench-detect-go.txt
 	@gms=$$(awk '/ms\/photo/ {for (i = 1; i < NF; i++) if ($$(i+1) == "ms/photo") print $$i}' build/bench-detect-go.txt); \
-	  $(PY) scripts/bench_detect.py --photos $(CELEB5) --go-ms $$gms
+	  lms=$$(awk '/mosaic_x3/ {for (i = 1; i < NF; i++) if ($$(i+1) == "ns/op") print $$i / 1e6}' build/bench-detect-go.txt); \
+	  $(PY) scripts/bench_detect.py --photos $(CELEB5) --images $(SHARED)/notebook/images --go-ms $$gms --go-large-ms $$lms
