@@ -126,8 +126,12 @@ func (d *Detector) Close() error {
 // Detect finds the faces in img, in mtcnn's order (O-Net confidence, highest first). An image with
 // no face gives an empty slice and no error.
 func (d *Detector) Detect(ctx context.Context, img *encoding.Image) ([]Face, error) {
-	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Pix) != img.Width*img.Height*3 {
-		return nil, fmt.Errorf("%w: want width*height*3 RGB bytes", ErrBadImage)
+	if img == nil {
+		return nil, fmt.Errorf("%w: nil image", ErrBadImage)
+	}
+	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) != img.Width*img.Height*3 {
+		return nil, fmt.Errorf("%w: %dx%d with %d bytes of pixels, want a positive size and width*height*3 RGB bytes",
+			ErrBadImage, img.Width, img.Height, len(img.Pix))
 	}
 	w, h := img.Width, img.Height
 	// mtcnn's (x - 127.5) / 128 of the uint8 pixels: exact in float32, so its float64 array and this
@@ -179,8 +183,9 @@ func (d *Detector) stagePNet(ctx context.Context, img tfmodel.Tensor, w, h int) 
 			return nil, fmt.Errorf("detect: p-net at scale %g (%dx%d): %w", s, sw, sh, err)
 		}
 		reg, prob := out["reg"], out["prob"]
-		if len(prob.Shape) != 4 || len(reg.Shape) != 4 {
-			return nil, fmt.Errorf("detect: p-net output shapes %v %v: want rank 4", reg.Shape, prob.Shape)
+		if len(prob.Shape) != 4 || len(reg.Shape) != 4 ||
+			int64(len(prob.Data)) != 2*prob.Shape[1]*prob.Shape[2] || int64(len(reg.Data)) != 4*prob.Shape[1]*prob.Shape[2] {
+			return nil, fmt.Errorf("detect: p-net output shapes %v %v: want (1,h,w,4) and (1,h,w,2)", reg.Shape, prob.Shape)
 		}
 		rows := generate(reg.Data, prob.Data, int(prob.Shape[1]), int(prob.Shape[2]), float32(d.opts.Thresholds[0]))
 		upscale(rows, s)
