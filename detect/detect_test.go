@@ -301,3 +301,16 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectTinyImages: frames too small for the pyramid, or with a side under P-Net's 12 pixels,
+// give no face and no error, as mtcnn's detect_faces gives [] for them.
+func TestDetectTinyImages(t *testing.T) {
+	d := detector(t)
+	for _, sz := range [][2]int{{1, 1}, {12, 12}, {13, 13}, {20, 20}, {24, 24}, {400, 30}, {30, 400}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			faces, err := d.Detect(context.Background(), greyImage(sz[0], sz[1]))
+			require.NoError(t, err)
+			require.Empty(t, faces)
+		})
+	}
+}
