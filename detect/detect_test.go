@@ -314,3 +314,39 @@ func TestDetectTinyImages(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectConcurrent runs Detect from several goroutines at once: each answer equals the sequential one.
+func TestDetectConcurrent(t *testing.T) {
+	d := detector(t)
+	cases := readGolden(t)
+	var imgs []*encoding.Image
+	var want [][]Face
+	for _, c := range cases {
+		if c.Root == "photos" {
+			img := loadCase(t, cases, c)
+			f, err := d.Detect(context.Background(), img)
+			require.NoError(t, err)
+			imgs, want = append(imgs, img), append(want, f)
+		}
+	}
+	require.NotEmpty(t, imgs)
+	got := make([][]Face, len(imgs))
+	errs := make([]error, len(imgs))
+	var wg sync.WaitGroup
+	for i := range imgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = d.Detect(context.Background(), imgs[i])
+		}()
+	}
+	wg.Wait()
+	for i := range imgs {
+		require.NoError(t, errs[i])
+		require.Equal(t, len(want[i]), len(got[i]))
+		for k := range want[i] {
+			require.Equal(t, want[i][k].Box, got[i][k].Box)
+			require.InDelta(t, want[i][k].Confidence, got[i][k].Confidence, confTol)
+		}
+	}
+}
