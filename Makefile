@@ -94,7 +94,8 @@ build: setup
 	$(GO) build -o bin/facenet ./cmd/facenet
 
 ## models: test and demo SavedModels under build/models (deterministic; cached until a script changes).
-models: $(MODELS)/testmodels/.done $(MODELS)/facenet-keras/.done $(MODELS)/dlib-resnet-v1/.done
+models: $(MODELS)/testmodels/.done $(MODELS)/facenet-keras/.done $(MODELS)/dlib-resnet-v1/.done \
+  $(MODELS)/mtcnn/.done
 
 $(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/savedmodel_export.py $(VENV)/.installed
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
