@@ -88,6 +88,7 @@ env: $(STAMP)/tfshim $(STAMP)/libjpeg9
 	@echo "export FACENET_MODELS='$(MODELS)'"
 	@echo "export FACENET_SHARED='$(SHARED)'"
 	@echo "export FACENET_LIBJPEG9='$(FACENET_LIBJPEG9)'"
+	@echo "export FACENET_CELEB5='$(ROOT)/build/celeb5'"
 
 ## build: the CLI at bin/facenet.
 build: setup
