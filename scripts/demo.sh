@@ -65,6 +65,27 @@ replay() {
   cd "$root"
 }
 
+replay_notebook_decoder() {
+  local model="$root/build/models/facenet-keras" db="$out/facenet-keras-libjpeg9.db"
+  rm -f "$db"
+  echo
+  echo "== the notebook's own calls, its JPEGs decoded as its Pillow 8.4 did (IJG libjpeg 9d: --jpeg-decoder libjpeg9)"
+  cd "$images"
+  quiet "$facenet" enroll --quiet --jpeg-decoder libjpeg9 --model "$model" --db "$db" "${pairs[@]}" | sed 's/^/   /'
+  echo "   Go (libjpeg9)                                                   the notebook printed"
+  local printed=("0.5992949" "1.0259346" "0.0" "0.54364836" "0.38616243" "1.3963861" "1.3872949") i=0
+  for call in "camera_0.jpg younes" "camera_2.jpg kian" "andrew.jpg andrew" "camera_1.jpg bertrand" \
+              "camera_3.jpg bertrand" "camera_1.jpg younes" "camera_3.jpg younes"; do
+    # shellcheck disable=SC2086
+    line=$(quiet "$facenet" verify --jpeg-decoder libjpeg9 --model "$model" --db "$db" $call)
+    printf '   %-64s %s\n' "$line" "${printed[$i]}"
+    i=$((i + 1))
+  done
+  quiet "$facenet" identify --jpeg-decoder libjpeg9 --model "$model" --db "$db" camera_0.jpg younes.jpg | sed 's/^/   /'
+  echo "   (the notebook: it's younes, the distance is 0.5992949 / it's younes, the distance is 0.0)"
+  cd "$root"
+}
+
 cat <<'EOF'
 facenet demo: the Keras face-recognition notebook, replayed through the Go CLI.
 Expected with a real face model: camera_0 is younes, camera_1 and camera_3 bertrand, camera_2 benoit
@@ -78,8 +99,9 @@ cat <<'EOF'
    The notebook printed verify(camera_0, younes) = 0.5992949 and verify(camera_2, kian) = 1.0259346:
    the same decisions as above. The distances differ from the third decimal on because the notebook's
    Pillow decoded JPEGs with IJG libjpeg 9, while Pillow today (and this CLI by default) uses
-   libjpeg-turbo, which upsamples chroma differently (README, "Exactness").
+   libjpeg-turbo, which upsamples chroma differently (README, "Exactness"). Decoded as libjpeg 9:
 EOF
+replay_notebook_decoder
 
 replay dlib-resnet-v1 "$root/build/models/dlib-resnet-v1" \
   "dlib ResNet (face-api 1.7.15 weights, 99.38% LFW), 150x150, threshold 0.6"
