@@ -125,10 +125,10 @@ def build_folded(config, folds):
     return model, aliases
 
 
-def fill_folded(folded, exact, config, folds):
+def fill_folded(folded, exact, config, folds, dtype=np.float32):
     """Set every weight of `folded` from the exact model's (float32 values read back from its variables,
-    i.e. the .h5's bytes): folded producers get fold() in float64 rounded once to float32, every other
-    layer its weights unchanged."""
+    i.e. the .h5's bytes): folded producers get fold() in float64 rounded once to `dtype` (float32; the
+    tests use float64 to check that folding itself is exact), every other layer its weights unchanged."""
     producers = {p: bn for bn, p in folds.items()}
     eps = {l["name"]: float(l["config"]["epsilon"]) for l in config["layers"]
            if l["class_name"] == "BatchNormalization"}
@@ -137,14 +137,14 @@ def fill_folded(folded, exact, config, folds):
         if not layer.weights:
             continue
         if layer.name not in producers:
-            layer.set_weights([np.asarray(w, dtype=np.float32) for w in src[layer.name].get_weights()])
+            layer.set_weights([np.asarray(w, dtype=dtype) for w in src[layer.name].get_weights()])
             continue
         bn = src[producers[layer.name]]
         bn_w = {ef._weight_key(v.name): np.asarray(v.numpy()) for v in bn.weights}
         prod_w = {ef._weight_key(v.name): np.asarray(v.numpy()) for v in src[layer.name].weights}
         kernel, bias = fold(prod_w["kernel"], prod_w.get("bias"), bn_w["beta"], bn_w["moving_mean"],
                             bn_w["moving_variance"], eps[bn.name], bn_w.get("gamma"))
-        layer.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+        layer.set_weights([kernel.astype(dtype), bias.astype(dtype)])
 
 
 def build(model_json, weights, images_dir=None):
