@@ -97,6 +97,9 @@ def test_folded_sub_graph_in_float32_and_its_structure(config):
     kinds = {type(l).__name__ for l in folded.layers}
     assert "BatchNormalization" not in kinds and "Dropout" not in kinds
     assert all(folded.get_layer(p).use_bias for p in folds.values())
+    # Every biased convolution adds its bias with a single BiasAdd (no Reshape/Squeeze around it).
+    convs = [l for l in folded.layers if isinstance(l, keras.layers.Conv2D)]
+    assert convs and all(type(l) is ff.BiasConv2D for l in convs)
     # The ScaleSum residual constants are the very same floats.
     scales = {l.name: l.scale for l in exact.layers if isinstance(l, ef.ScaleSum)}
     assert scales and scales == {l.name: l.scale for l in folded.layers if isinstance(l, ef.ScaleSum)}
