@@ -44,30 +44,34 @@ STAMP := $(ROOT)/build/stamps
 .PHONY: setup build models golden test test-go test-isa test-py vet env demo clean fmt crosscheck-faceapi
 
 ## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
-setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node
+setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node $(STAMP)/libjpeg9
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
-	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: $(APT_PACKAGES) present"; \
-	else echo "apt: installing $(APT_PACKAGES)"; \
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: $(APT_PACKAGES) present" >&2; \
+	else echo "apt: installing $(APT_PACKAGES)" >&2; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); fi
 	@touch $@
 
+# Everything the prerequisites of `env` print goes to stderr: `eval "$$(make -s env)"` runs stdout as
+# shell, and a line such as "tf shim: DIR -> FILE" would run with "> FILE" as a redirection, truncating
+# the wheel's libtensorflow_cc.so.2 (it did, once).
 $(VENV)/.installed: scripts/requirements.txt
-	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV) >&2
+	@echo "pip install -r scripts/requirements.txt" >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt >&2
 	@touch $@
 
 $(STAMP)/tfshim: $(VENV)/.installed
 	@mkdir -p $(TF)/lib
 	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	  test -f $$site/tensorflow/libtensorflow_cc.so.2 || { echo "no libtensorflow_cc.so.2 in $$site/tensorflow"; exit 1; }; \
+	  test -s $$site/tensorflow/libtensorflow_cc.so.2 || { echo "no (or an empty) libtensorflow_cc.so.2 in $$site/tensorflow" >&2; exit 1; }; \
 	  ln -sfn $$site/tensorflow/include $(TF)/include; \
 	  ln -sf $$site/tensorflow/libtensorflow_cc.so.2 $(TF)/lib/libtensorflow_cc.so.2; \
 	  ln -sf $$site/tensorflow/libtensorflow_framework.so.2 $(TF)/lib/libtensorflow_framework.so.2; \
 	  ln -sf libtensorflow_cc.so.2 $(TF)/lib/libtensorflow.so
-	@echo "tf shim: $(TF)/lib -> $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)"
+	@echo "tf shim: $(TF)/lib links to $$(readlink -f $(TF)/lib/libtensorflow_cc.so.2)" >&2
 	@mkdir -p $(STAMP) && touch $@
 
 $(STAMP)/gomod: go.mod go.sum
@@ -76,13 +80,15 @@ $(STAMP)/gomod: go.mod go.sum
 	@touch $@
 
 ## env: `eval "$$(make env)"` lets plain `go build` / `go test` work in your own shell.
-env: $(STAMP)/tfshim
+env: $(STAMP)/tfshim $(STAMP)/libjpeg9
 	@echo 'export CGO_ENABLED=1'
 	@echo "export CGO_CFLAGS='$(CGO_CFLAGS)'"
 	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
 	@echo "export TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL)"
 	@echo "export FACENET_MODELS='$(MODELS)'"
 	@echo "export FACENET_SHARED='$(SHARED)'"
+	@echo "export FACENET_LIBJPEG9='$(FACENET_LIBJPEG9)'"
+	@echo "export FACENET_CELEB5='$(ROOT)/build/celeb5'"
 
 ## build: the CLI at bin/facenet.
 build: setup
@@ -90,7 +96,7 @@ build: setup
 
 ## models: test and demo SavedModels under build/models (deterministic; cached until a script changes).
 models: $(MODELS)/testmodels/.done $(MODELS)/facenet-keras/.done $(MODELS)/facenet-keras-folded/.done \
-  $(MODELS)/dlib-resnet-v1/.done
+  $(MODELS)/dlib-resnet-v1/.done $(MODELS)/mtcnn/.done
 
 $(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/savedmodel_export.py $(VENV)/.installed
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
@@ -149,8 +155,12 @@ crosscheck-faceapi: build models
 golden: models
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels --golden testdata/tfmodel
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
+	$(PY) scripts/golden_libjpeg9.py --lib $(FACENET_LIBJPEG9) --testdata testdata
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
+	$(PY) scripts/golden_embeddings.py --accuracy --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \
+	  --out testdata/facenet/golden_accuracy.json
+	$(PY) scripts/golden_pixel_rules.py --images $(SHARED)/notebook/images --out testdata/preprocess/pixel_rules.json
 	$(PY) scripts/golden_numpy_distances.py --count 60 --out testdata/verify/numpy_float32.json
 	$(PY) scripts/crosscheck_faceapi.py --package $(FACEAPI) --model $(MODELS)/dlib-resnet-v1 \
 	  --images $(FACEAPI_IMAGES) --golden-out testdata/faceapi/golden_faceapi.jsonl

@@ -381,6 +381,12 @@ func bmpRGBRow(raw bmpRaw, src, dst []byte) {
 // bmpRLE is BmpRleDecoder.decode: it expands RLE4/RLE8 into one byte per pixel in file row
 // order. Its quirks are kept: the delta escape consumes four bytes and uses the last two, an
 // absolute run in RLE4 drops the odd last pixel, word alignment is by absolute file position.
+//
+// The output never grows past the width x height bytes the header announces (checked against
+// the pixel limit before this runs). Pillow's loop stops once it holds that many, and its raw
+// unpacker ignores whatever a last escape appended beyond them, so clipping every append there
+// gives the same image: a delta escape alone may add 255 rows, which in a 178-million-pixel-wide
+// image is 45 GB (Pillow's MemoryError) from four bytes of file.
 func bmpRLE(data []byte, h *bmpHeader) ([]byte, error) {
 	pos := h.offset
 	read := func(n int) []byte {
@@ -395,6 +401,11 @@ func bmpRLE(data []byte, h *bmpHeader) ([]byte, error) {
 	xsize := h.width
 	dest := xsize * h.height
 	out := make([]byte, 0, dest)
+	// zeros appends n zero bytes, never past dest.
+	zeros := func(n int) {
+		n = min(n, dest-len(out))
+		out = append(out, make([]byte, n)...)
+	}
 	x := 0
 	for len(out) < dest {
 		pair := read(2)
@@ -406,6 +417,7 @@ func bmpRLE(data []byte, h *bmpHeader) ([]byte, error) {
 			if x+n > xsize {
 				n = max(0, xsize-x)
 			}
+			n = min(n, dest-len(out))
 			for i := 0; i < n; i++ {
 				v := b
 				if h.rle4 {
@@ -422,8 +434,8 @@ func bmpRLE(data []byte, h *bmpHeader) ([]byte, error) {
 		}
 		switch b {
 		case 0: // end of line
-			for len(out)%xsize != 0 {
-				out = append(out, 0)
+			if r := len(out) % xsize; r != 0 {
+				zeros(xsize - r)
 			}
 			x = 0
 		case 1: // end of bitmap
@@ -436,9 +448,7 @@ func bmpRLE(data []byte, h *bmpHeader) ([]byte, error) {
 			if len(d) != 2 {
 				return nil, fmt.Errorf("%w: bmp: RLE delta cut off", ErrTruncated)
 			}
-			for i := 0; i < int(d[0])+int(d[1])*xsize; i++ {
-				out = append(out, 0)
-			}
+			zeros(int(d[0]) + int(d[1])*xsize)
 			x = len(out) % xsize
 		default: // absolute run
 			count := int(b)
@@ -447,8 +457,14 @@ func bmpRLE(data []byte, h *bmpHeader) ([]byte, error) {
 			}
 			got := read(count)
 			for _, v := range got {
+				if len(out) >= dest {
+					break
+				}
 				if h.rle4 {
-					out = append(out, v>>4, v&0x0F)
+					out = append(out, v>>4)
+					if len(out) < dest {
+						out = append(out, v&0x0F)
+					}
 				} else {
 					out = append(out, v)
 				}

@@ -29,6 +29,8 @@ type EncoderOptions struct {
 	Workers int
 	// MaxPixels overrides the decompression-bomb limit (see LoadOptions.MaxPixels); 0 keeps Pillow's.
 	MaxPixels int64
+	// JPEGDecoder overrides the profile's input jpeg_decoder; "" keeps the profile's choice.
+	JPEGDecoder JPEGDecoder
 }
 
 // Encoder turns image files into embeddings the way the notebook's img_to_encoding does, with the
@@ -55,6 +57,19 @@ func NewEncoder(model Model, prof Profile, opts EncoderOptions) (*Encoder, error
 	if err != nil {
 		return nil, err
 	}
+	dec := opts.JPEGDecoder
+	if dec == "" {
+		dec = JPEGDecoder(prof.Input.JPEGDecoder)
+	}
+	if dec, err = ParseJPEGDecoder(string(dec)); err != nil {
+		return nil, err
+	}
+	// The profile the encoder reports says which decoder made its vectors; the default stays
+	// unwritten so profiles (and the embedding spaces built from them) are what they were before.
+	prof.Input.JPEGDecoder = ""
+	if dec != LibjpegTurbo {
+		prof.Input.JPEGDecoder = string(dec)
+	}
 	round := -1
 	if prof.Input.RoundDecimals != nil {
 		round = *prof.Input.RoundDecimals
@@ -64,10 +79,10 @@ func NewEncoder(model Model, prof Profile, opts EncoderOptions) (*Encoder, error
 		prof:  prof,
 		load: LoadOptions{
 			Height: prof.Input.Height, Width: prof.Input.Width, Interpolation: interp,
-			KeepAspectRatio: prof.Input.KeepAspectRatio, MaxPixels: opts.MaxPixels,
+			KeepAspectRatio: prof.Input.KeepAspectRatio, MaxPixels: opts.MaxPixels, JPEGDecoder: dec,
 		},
 		pixels: PixelOptions{
-			DivideBy: prof.Input.DivideBy, RoundDecimals: round,
+			Rule: PixelRule(prof.Input.PixelRule), DivideBy: prof.Input.DivideBy, RoundDecimals: round,
 			BGR: prof.Input.ColorOrder == "BGR", ChannelsFirst: prof.Input.Layout == "NCHW",
 		},
 		batch:   opts.BatchSize,

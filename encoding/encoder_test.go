@@ -184,3 +184,43 @@ func TestOutputShapeChecked(t *testing.T) {
 	_, err := e.ImgToEncoding(context.Background(), notebookImages(t, "kian.jpg")[0])
 	require.ErrorContains(t, err, "model output dim 8, profile says 128")
 }
+
+// The profile's jpeg_decoder picks the decoder, EncoderOptions.JPEGDecoder overrides it, and the
+// encoder's Profile says which one made the vectors (empty for the default).
+func TestEncoderJPEGDecoder(t *testing.T) {
+	path := notebookImages(t, "camera_0.jpg")[0]
+	want := func(dec encoding.JPEGDecoder) []float32 {
+		img, err := encoding.LoadImg(path, encoding.LoadOptions{Height: 160, Width: 160, JPEGDecoder: dec})
+		require.NoError(t, err)
+		x := make([]float32, img.TensorLen())
+		require.NoError(t, img.FillTensor(x, encoding.KerasPixels))
+		return x
+	}
+	turbo, ijg := want(encoding.LibjpegTurbo), want(encoding.Libjpeg9)
+	require.NotEqual(t, turbo, ijg)
+	withIJG := profileFor(8)
+	withIJG.Input.JPEGDecoder = "libjpeg9"
+	tests := []struct {
+		name     string
+		prof     encoding.Profile
+		override encoding.JPEGDecoder
+		want     []float32
+		reported string
+	}{
+		{"default", profileFor(8), "", turbo, ""},
+		{"profile libjpeg9", withIJG, "", ijg, "libjpeg9"},
+		{"option overrides profile", withIJG, encoding.LibjpegTurbo, turbo, ""},
+		{"option libjpeg9", profileFor(8), encoding.Libjpeg9, ijg, "libjpeg9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEncoder(t, &fakeModel{dim: 8}, tt.prof, encoding.EncoderOptions{JPEGDecoder: tt.override})
+			x := make([]float32, len(tt.want))
+			require.NoError(t, e.Preprocess(path, x))
+			require.Equal(t, tt.want, x)
+			require.Equal(t, tt.reported, e.Profile().Input.JPEGDecoder)
+		})
+	}
+	_, err := encoding.NewEncoder(&fakeModel{dim: 8}, profileFor(8), encoding.EncoderOptions{JPEGDecoder: "x"})
+	require.ErrorIs(t, err, encoding.ErrInvalidOptions)
+}

@@ -6,7 +6,9 @@ import "errors"
 // them, and errors from DecodeFile and LoadImg also name the file.
 var (
 	// ErrUnsupportedFormat: the bytes are not JPEG, PNG, GIF or BMP (judged by content, not by
-	// the file name), or use a variant of them this package does not decode.
+	// the file name), or use a variant of them this package does not decode. For a format
+	// Pillow opens but this package does not (WebP, TIFF, PPM/PGM, HEIF, ...) the message
+	// names it.
 	ErrUnsupportedFormat = errors.New("unsupported image format")
 	// ErrInvalidImage: the file claims a supported format but its structure is broken
 	// (bad checksum, impossible header, corrupt compressed data, zero size).
@@ -19,4 +21,7 @@ var (
 	ErrDecompressionBomb = errors.New("image exceeds the pixel limit (possible decompression bomb)")
 	// ErrInvalidOptions: a target size, interpolation, crop box or pixel option is not usable.
 	ErrInvalidOptions = errors.New("invalid options")
+	// ErrDecoderUnavailable: the decoder the options chose (JPEGDecoder libjpeg9) cannot be loaded,
+	// e.g. because `make setup` has not put its library under build/libjpeg9.
+	ErrDecoderUnavailable = errors.New("image decoder unavailable")
 )

@@ -69,3 +69,38 @@ func ExampleParseInterpolation() {
 	// bicubic <nil>
 	// invalid options: interpolation "cubic" (want one of nearest, bilinear, bicubic, hamming, box, lanczos)
 }
+
+// Facenet's prewhiten standardizes each image by its own mean and standard deviation: a two-level
+// image becomes -1 and +1.
+func ExamplePixelOptions_prewhiten() {
+	img := &encoding.Image{Width: 2, Height: 1, Pix: []byte{10, 10, 10, 30, 30, 30}}
+	x := make([]float32, img.TensorLen())
+	if err := img.FillTensor(x, encoding.PixelOptions{Rule: encoding.RulePrewhiten}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(x)
+	// Output: [-1 -1 -1 1 1 1]
+}
+
+// The notebook's environment decoded JPEGs with IJG libjpeg 9d (Pillow <= 8.4): LoadOptions.JPEGDecoder
+// picks it, and on the notebook's 4:2:0 photographs its pixels differ from libjpeg-turbo's.
+func ExampleParseJPEGDecoder() {
+	dec, err := encoding.ParseJPEGDecoder("libjpeg9") // e.g. the value of --jpeg-decoder
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := encoding.LoadOptions{Height: 160, Width: 160, JPEGDecoder: dec}
+	ijg, err := encoding.LoadImg("../testdata/images/camera_0.jpg", opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts.JPEGDecoder = encoding.LibjpegTurbo
+	turbo, err := encoding.LoadImg("../testdata/images/camera_0.jpg", opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(dec, bytes.Equal(ijg.Pix, turbo.Pix))
+	// Output:
+	// libjpeg9 false
+}

@@ -29,9 +29,11 @@ type DecodeOptions struct {
 	// than MaxPixels pixels (Pillow counts max(1, w) * max(1, h)). 0 means DefaultMaxPixels,
 	// a negative value disables the check.
 	MaxPixels int64
+	// JPEGDecoder picks the libjpeg for JPEG files; "" is LibjpegTurbo.
+	JPEGDecoder JPEGDecoder
 }
 
-// Decode decodes a JPEG, PNG, GIF (first frame) or BMP file held in data into RGB exactly as
+// Decode decodes a JPEG, PNG, GIF (first frame), BMP or binary Netpbm (P4, P5, P6) file held in data into RGB exactly as
 // PIL.Image.open(...).convert("RGB") does with Pillow 11: the format is found from the magic
 // bytes, EXIF orientation is not applied, alpha is dropped without compositing, palettes,
 // 16-bit samples and CMYK follow Pillow's conversion rules.
@@ -47,17 +49,55 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 		return decodeGIF(data, opts)
 	case bytes.HasPrefix(data, []byte("BM")):
 		return decodeBMP(data, opts)
+	case isPPM(data):
+		return decodePPM(data, opts)
+	}
+	if name := otherFormat(data); name != "" {
+		return nil, fmt.Errorf("%w: %s is not supported (only JPEG, PNG, GIF, BMP and binary PBM/PGM/PPM are decoded)", ErrUnsupportedFormat, name)
 	}
 	return nil, fmt.Errorf("%w: not a JPEG, PNG, GIF or BMP file", ErrUnsupportedFormat)
 }
 
+// otherFormat names the image formats Pillow opens (and keras.utils.load_img users feed) that
+// this package does not decode, from their magic bytes, so the refusal says what the file is.
+func otherFormat(b []byte) string {
+	has := func(off int, magic string) bool {
+		return len(b) >= off+len(magic) && string(b[off:off+len(magic)]) == magic
+	}
+	switch {
+	case has(0, "RIFF") && has(8, "WEBP"):
+		return "WebP"
+	case has(0, "II*\x00"), has(0, "MM\x00*"), has(0, "II+\x00"), has(0, "MM\x00+"):
+		return "TIFF"
+	case len(b) >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '3' && isPPMSpace(b[2]):
+		return "plain (ASCII) " + map[byte]string{'1': "PBM", '2': "PGM", '3': "PPM"}[b[1]] + " (Netpbm P" + string(b[1]) + ")"
+	case has(4, "ftypavif"), has(4, "ftypavis"):
+		return "AVIF"
+	case has(4, "ftypheic"), has(4, "ftypheix"), has(4, "ftypmif1"), has(4, "ftypmsf1"):
+		return "HEIF"
+	case has(0, "\x00\x00\x00\x0cjP  \r\n\x87\n"), has(0, "\xff\x4f\xff\x51"):
+		return "JPEG 2000"
+	case has(0, "\xff\x0a"), has(0, "\x00\x00\x00\x0cJXL \r\n\x87\n"):
+		return "JPEG XL"
+	case has(0, "\x00\x00\x01\x00"):
+		return "ICO"
+	case has(0, "8BPS"):
+		return "PSD"
+	case has(0, "qoif"):
+		return "QOI"
+	case has(0, "DDS "):
+		return "DDS"
+	case has(0, "%!PS"), has(0, "\xc5\xd0\xd3\xc6"):
+		return "EPS"
+	}
+	return ""
+}
+
 // DecodeFile reads and decodes the file at path; errors name the file.
 func DecodeFile(path string, opts DecodeOptions) (*Image, error) {
-	data, err := readImageFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	img, err := Decode(data, opts)
+	img, err := withImageFile(path, opts, func(data []byte) (*Image, error) {
+		return Decode(data, opts)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
 	}

@@ -1,6 +1,8 @@
 package encoding
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -22,6 +24,8 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 	pos := 3
 	cur := []byte{0xFF} // Pillow re-reads the third byte (0xFF) as the start of the next marker
 	seenSOF := false
+	var icc [][]byte // ICC_PROFILE APP2 segments since the last SOF
+	var mpf []byte   // the last MPF APP2 segment's payload
 	for {
 		if len(cur) == 0 {
 			return h, fmt.Errorf("%w: jpeg: no start of scan", ErrTruncated)
@@ -62,6 +66,10 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 					if h.layers != 1 && h.layers != 3 && h.layers != 4 {
 						return h, fmt.Errorf("%w: jpeg: cannot handle %d-layer images", ErrInvalidImage, h.layers)
 					}
+					if err := checkICC(icc); err != nil {
+						return h, err
+					}
+					icc = nil
 					seenSOF = true
 				case marker == 0xFFDB:
 					if err := checkDQT(seg); err != nil {
@@ -72,11 +80,22 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 					if len(seg) < 7 {
 						return h, fmt.Errorf("%w: jpeg: short %X segment", ErrInvalidImage, marker)
 					}
+				case marker == 0xFFE2 && hasPrefix(seg, "ICC_PROFILE\x00"):
+					icc = append(icc, seg)
+				case marker == 0xFFE2 && hasPrefix(seg, "MPF\x00"):
+					mpf = seg[4:]
+				case marker == 0xFFED && hasPrefix(seg, "Photoshop 3.0\x00"):
+					if err := checkPhotoshop(seg); err != nil {
+						return h, err
+					}
 				}
 			}
 			if marker == 0xFFDA {
 				if !seenSOF || h.width <= 0 || h.height <= 0 {
 					return h, fmt.Errorf("%w: jpeg: no frame size before the scan", ErrInvalidImage)
+				}
+				if mpf != nil && mpfEntriesCutOff(mpf) {
+					return h, fmt.Errorf("%w: jpeg: MPF index lists more images than it has entries for", ErrInvalidImage)
 				}
 				return h, nil
 			}
@@ -89,6 +108,150 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 			return h, fmt.Errorf("%w: jpeg: no marker found", ErrInvalidImage)
 		}
 	}
+}
+
+// checkICC is the ICC fix-up of Pillow's SOF handler: it sorts the ICC_PROFILE segments seen
+// so far and reads the marker count at byte 13 of the smallest, an IndexError (the file is not
+// identified) when that segment has no such byte.
+func checkICC(icc [][]byte) error {
+	if len(icc) == 0 {
+		return nil
+	}
+	first := icc[0]
+	for _, s := range icc[1:] {
+		if bytes.Compare(s, first) < 0 {
+			first = s
+		}
+	}
+	if len(first) <= 13 {
+		return fmt.Errorf("%w: jpeg: ICC profile segment of %d bytes has no marker count", ErrInvalidImage, len(first))
+	}
+	return nil
+}
+
+// checkPhotoshop walks the image resource blocks of a Photoshop APP13 segment as Pillow's APP
+// handler does. Its short reads of 16- and 32-bit fields end the walk quietly (struct.error),
+// but the resource-name length is indexed without a guard: a block cut off right after its
+// resource code is an IndexError, and the file is not identified.
+func checkPhotoshop(s []byte) error {
+	off := 14
+	for off+4 <= len(s) && string(s[off:off+4]) == "8BIM" {
+		off += 4
+		if off+2 > len(s) {
+			return nil
+		}
+		code := int(s[off])<<8 | int(s[off+1])
+		off += 2
+		if off >= len(s) {
+			return fmt.Errorf("%w: jpeg: Photoshop resource cut off before its name", ErrInvalidImage)
+		}
+		off += 1 + int(s[off])
+		off += off & 1
+		if off+4 > len(s) {
+			return nil
+		}
+		size := int(binary.BigEndian.Uint32(s[off:]))
+		off += 4
+		if code == 0x03ED && len(s)-off < 14 || code == 0x03ED && size < 14 {
+			return nil // ResolutionInfo shorter than its fields: struct.error
+		}
+		off += size
+		off += off & 1
+	}
+	return nil
+}
+
+// mpfEntriesCutOff follows Pillow's _getmp over an MPF APP2 payload (a TIFF directory): when
+// NumberOfImages promises more 16-byte MP entries than the MPEntry field holds, unpacking the
+// first missing one raises struct.error, which Image.open treats as "cannot identify". Every
+// other malformation (no TIFF header, a cut-off directory, missing or mistyped tags, an
+// entry that is not JPEG) only makes Pillow warn and read the file as a plain JPEG.
+func mpfEntriesCutOff(mp []byte) bool {
+	if len(mp) < 8 {
+		return false
+	}
+	var bo binary.ByteOrder
+	switch string(mp[:4]) {
+	case "MM\x00\x2A", "MM\x2A\x00", "MM\x00\x2B":
+		bo = binary.BigEndian
+	case "II\x2A\x00", "II\x00\x2A", "II\x2B\x00":
+		bo = binary.LittleEndian
+	default:
+		return false
+	}
+	if mp[2] == 0x2B {
+		return false // BigTIFF: Pillow's header unpack fails, a plain JPEG
+	}
+	entryOrder := binary.ByteOrder(binary.LittleEndian) // _getmp's own choice
+	if string(mp[:4]) == "MM\x00\x2A" {
+		entryOrder = binary.BigEndian
+	}
+	type tag struct {
+		typ  uint16
+		data []byte
+	}
+	tags := map[uint16]tag{}
+	pos := int(bo.Uint32(mp[4:]))
+	// TIFF field types Pillow loads, and their sizes; others are skipped.
+	units := map[uint16]int{1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+	if pos >= 0 && pos+2 <= len(mp) {
+		n := int(bo.Uint16(mp[pos:]))
+		pos += 2
+		for i := 0; i < n && pos+12 <= len(mp); i++ {
+			e := mp[pos : pos+12]
+			pos += 12
+			id, typ, count := bo.Uint16(e), bo.Uint16(e[2:]), uint64(bo.Uint32(e[4:]))
+			unit, ok := units[typ]
+			if !ok {
+				continue
+			}
+			size := count * uint64(unit)
+			var data []byte
+			if size > 4 {
+				off := uint64(bo.Uint32(e[8:]))
+				if off+size > uint64(len(mp)) {
+					break // a short read ends the directory (OSError, caught)
+				}
+				data = mp[off : off+size]
+			} else {
+				data = e[8 : 8+size]
+			}
+			if len(data) > 0 {
+				tags[id] = tag{typ, data}
+			}
+		}
+	}
+	q, ok := tags[0xB001]
+	raw, ok2 := tags[0xB002]
+	if !ok || !ok2 || (raw.typ != 1 && raw.typ != 7) {
+		return false // KeyError, or an entry list that is no byte string: a plain JPEG
+	}
+	var quant int64
+	switch q.typ { // the first value of an integer field; anything else is a TypeError
+	case 3:
+		quant = int64(bo.Uint16(q.data))
+	case 4, 13:
+		quant = int64(bo.Uint32(q.data))
+	case 6:
+		quant = int64(int8(q.data[0]))
+	case 8:
+		quant = int64(int16(bo.Uint16(q.data)))
+	case 9:
+		quant = int64(int32(bo.Uint32(q.data)))
+	case 16:
+		quant = int64(min(bo.Uint64(q.data), 1<<62))
+	default:
+		return false
+	}
+	for e := int64(0); e < quant; e++ {
+		if e*16+16 > int64(len(raw.data)) {
+			return true
+		}
+		if entryOrder.Uint32(raw.data[e*16:])>>24&7 != 0 {
+			return false // "unsupported picture format in MPO": a warning
+		}
+	}
+	return false
 }
 
 // isSOF reports the markers Pillow's table routes to its SOF handler (DHP included).
@@ -166,20 +329,20 @@ func decodeJPEG(data []byte, opts DecodeOptions, alloc func(n int) []byte) (*Ima
 	}
 	switch h.layers {
 	case 3:
-		if err := libjpegDecode(data, 3, h.width, h.height, img.Pix); err != nil {
+		if err := opts.JPEGDecoder.decode(data, 3, h.width, h.height, img.Pix); err != nil {
 			return nil, err
 		}
 	case 1:
 		n := h.width * h.height
 		// Decode the gray plane into the last third of Pix and expand forward in place.
 		gray := img.Pix[2*n:]
-		if err := libjpegDecode(data, 1, h.width, h.height, gray); err != nil {
+		if err := opts.JPEGDecoder.decode(data, 1, h.width, h.height, gray); err != nil {
 			return nil, err
 		}
 		grayToRGB(img.Pix, gray)
 	case 4:
 		cmyk := make([]byte, 4*h.width*h.height)
-		if err := libjpegDecode(data, 4, h.width, h.height, cmyk); err != nil {
+		if err := opts.JPEGDecoder.decode(data, 4, h.width, h.height, cmyk); err != nil {
 			return nil, err
 		}
 		invertedCMYKToRGB(img.Pix, cmyk)

@@ -1,6 +1,7 @@
 package encoding
 
 import (
+	"bytes"
 	"compress/flate"
 	"compress/zlib"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"unicode/utf8"
 )
 
 // The PNG decoder is written out rather than taken from image/png because Pillow's PngImagePlugin
@@ -48,6 +50,81 @@ type pngHeader struct {
 	bbox          *[4]int // APNG fcTL region of the default image
 	idatPos       int     // offset of the first IDAT payload
 	idatLen       int
+	// textMemory is PngStream.text_memory: the decoded length of every tEXt, zTXt and iTXt
+	// value so far, before and after the image data.
+	textMemory int
+	// nFrames is PngStream.im_n_frames from acTL, 0 for None; defaultImage is set when the
+	// IDAT of an APNG is not its first frame. Together they make Pillow's is_animated.
+	nFrames      int
+	defaultImage bool
+	seq          int // PngStream._seq_num, -1 for None
+	inflater     io.ReadCloser
+	scratch      []byte
+}
+
+// Pillow's PngImagePlugin limits: MAX_TEXT_CHUNK (ImageFile.SAFEBLOCK) bounds one decompressed
+// iCCP, zTXt or iTXt payload, MAX_TEXT_MEMORY the text of all chunks together.
+const (
+	pngMaxTextChunk  = 1 << 20
+	pngMaxTextMemory = 64 * pngMaxTextChunk
+)
+
+// pngInflate is PngImagePlugin._safe_zlib_decompress: tooLarge when the zlib stream inflates
+// past MAX_TEXT_CHUNK (Pillow's ValueError, which refuses the file); broken for a stream zlib
+// rejects before that (Pillow's zlib.error, which the handlers ignore). A stream cut short is
+// neither: Python's decompressobj returns what it could inflate. Only the length is counted,
+// through one reused inflater and buffer, unless keep asks for the bytes: 65 chunks of a
+// 1 KB text bomb must not cost 65 MiB.
+func (h *pngHeader) pngInflate(s []byte, keep bool) (n int, out []byte, tooLarge, broken bool) {
+	var err error
+	if h.inflater == nil {
+		h.inflater, err = zlib.NewReader(bytes.NewReader(s))
+	} else {
+		err = h.inflater.(zlib.Resetter).Reset(bytes.NewReader(s), nil)
+	}
+	if err != nil {
+		h.inflater = nil
+		return 0, nil, false, true
+	}
+	if h.scratch == nil {
+		h.scratch = make([]byte, 32<<10)
+	}
+	for {
+		var m int
+		m, err = h.inflater.Read(h.scratch)
+		if n+m > pngMaxTextChunk {
+			return n + m, nil, true, false
+		}
+		if keep {
+			out = append(out, h.scratch[:m]...)
+		}
+		n += m
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return n, out, false, true
+	}
+	return n, out, false, false
+}
+
+// addText is PngStream.check_text_memory.
+func (h *pngHeader) addText(n int) error {
+	h.textMemory += n
+	if h.textMemory > pngMaxTextMemory {
+		return fmt.Errorf("%w: png: too much memory used in text chunks: %d>MAX_TEXT_MEMORY", ErrInvalidImage, h.textMemory)
+	}
+	return nil
+}
+
+// animated is PngImageFile.is_animated.
+func (h *pngHeader) animated() bool {
+	n := max(h.nFrames, 1)
+	if h.defaultImage {
+		n++
+	}
+	return n > 1
 }
 
 func pngModeOf(depth, colorType int) (pngMode, int) {
@@ -110,9 +187,8 @@ func isChunkID(id []byte) bool {
 // parsePNGHeader follows PngImageFile._open: chunks up to the first IDAT (or fdAT, or IEND) are
 // read, handed to the same checks as Pillow's chunk handlers and CRC-verified.
 func parsePNGHeader(data []byte) (*pngHeader, error) {
-	h := &pngHeader{}
+	h := &pngHeader{seq: -1}
 	pos := len(pngSignature)
-	seq := -1
 	for {
 		if pos+8 > len(data) {
 			return nil, fmt.Errorf("%w: png: chunk header cut off", ErrTruncated)
@@ -132,14 +208,19 @@ func parsePNGHeader(data []byte) (*pngHeader, error) {
 				if pos+4 > len(data) {
 					return nil, fmt.Errorf("%w: png: fdAT cut off", ErrTruncated)
 				}
-				if int(binary.BigEndian.Uint32(data[pos:])) != seq+1 {
+				// Pillow compares with the last fcTL's number; without one (None) nothing matches.
+				if n := int(binary.BigEndian.Uint32(data[pos:])); h.seq < 0 || n != h.seq+1 {
 					return nil, fmt.Errorf("%w: png: APNG frame sequence error", ErrInvalidImage)
 				}
+				h.seq++
 				pos += 4
 				length -= 4
 			}
 			if cid == "IEND" {
 				return nil, fmt.Errorf("%w: png: no image data before IEND", ErrInvalidImage)
+			}
+			if h.bbox == nil && h.nFrames != 0 {
+				h.defaultImage = true
 			}
 			h.idatPos, h.idatLen = pos, length
 			break
@@ -149,7 +230,7 @@ func parsePNGHeader(data []byte) (*pngHeader, error) {
 			return nil, fmt.Errorf("%w: png: %s chunk cut off", ErrTruncated, cid)
 		}
 		s := data[pos:end]
-		if err := h.chunk(cid, s, &seq); err != nil {
+		if err := h.chunk(cid, s, &h.seq); err != nil {
 			return nil, err
 		}
 		if end+4 > len(data) {
@@ -210,6 +291,11 @@ func (h *pngHeader) chunk(cid string, s []byte, seq *int) error {
 		}
 	case "gAMA":
 		return short(4)
+	case "cHRM":
+		// Pillow unpacks len/4 big-endian integers from the whole payload.
+		if len(s)%4 != 0 {
+			return fmt.Errorf("%w: png: cHRM chunk of %d bytes", ErrInvalidImage, len(s))
+		}
 	case "sRGB":
 		return short(1)
 	case "pHYs":
@@ -222,12 +308,50 @@ func (h *pngHeader) chunk(cid string, s []byte, seq *int) error {
 		if s[i+1] != 0 {
 			return fmt.Errorf("%w: png: unknown compression method in iCCP chunk", ErrInvalidImage)
 		}
+		if _, _, tooLarge, _ := h.pngInflate(s[i+2:], false); tooLarge {
+			return fmt.Errorf("%w: png: iCCP profile decompresses past %d bytes (MAX_TEXT_CHUNK)", ErrInvalidImage, pngMaxTextChunk)
+		}
+	case "tEXt":
+		k, v := s, []byte(nil)
+		if i := indexByte(s, 0); i >= 0 {
+			k, v = s[:i], s[i+1:]
+		}
+		if len(k) > 0 {
+			return h.addText(len(v)) // latin-1: one character per byte
+		}
 	case "zTXt":
-		if i := indexByte(s, 0); i >= 0 && i+1 < len(s) && s[i+1] != 0 {
+		k, v := s, []byte(nil)
+		if i := indexByte(s, 0); i >= 0 {
+			k, v = s[:i], s[i+1:]
+		}
+		if len(v) > 0 && v[0] != 0 {
 			return fmt.Errorf("%w: png: unknown compression method in zTXt chunk", ErrInvalidImage)
 		}
+		text := 0
+		if len(v) > 0 {
+			n, _, tooLarge, broken := h.pngInflate(v[1:], false)
+			if tooLarge {
+				return fmt.Errorf("%w: png: zTXt text decompresses past %d bytes (MAX_TEXT_CHUNK)", ErrInvalidImage, pngMaxTextChunk)
+			}
+			if !broken {
+				text = n
+			}
+		}
+		if len(k) > 0 {
+			return h.addText(text)
+		}
+	case "iTXt":
+		return h.iTXt(s)
 	case "acTL":
-		return short(8)
+		if err := short(8); err != nil {
+			return err
+		}
+		// A second acTL makes the file a plain PNG, an impossible frame count is ignored.
+		if h.nFrames != 0 {
+			h.nFrames = 0
+		} else if n := binary.BigEndian.Uint32(s); n != 0 && n <= 0x80000000 {
+			h.nFrames = int(n)
+		}
 	case "fcTL":
 		if err := short(26); err != nil {
 			return err
@@ -247,6 +371,48 @@ func (h *pngHeader) chunk(cid string, s []byte, seq *int) error {
 	return nil
 }
 
+// iTXt is PngStream.chunk_iTXt: malformed chunks and text that is not UTF-8 are skipped, a
+// compressed text past MAX_TEXT_CHUNK refuses the file, the rest counts characters towards
+// MAX_TEXT_MEMORY.
+func (h *pngHeader) iTXt(s []byte) error {
+	i := indexByte(s, 0)
+	if i < 0 {
+		return nil
+	}
+	r := s[i+1:]
+	if len(r) < 2 {
+		return nil
+	}
+	cf, cm, r := r[0], r[1], r[2:]
+	j := indexByte(r, 0)
+	if j < 0 {
+		return nil
+	}
+	lang, rest := r[:j], r[j+1:]
+	k := indexByte(rest, 0)
+	if k < 0 {
+		return nil
+	}
+	tk, v := rest[:k], rest[k+1:]
+	if cf != 0 {
+		if cm != 0 {
+			return nil
+		}
+		_, out, tooLarge, broken := h.pngInflate(v, true)
+		if tooLarge {
+			return fmt.Errorf("%w: png: iTXt text decompresses past %d bytes (MAX_TEXT_CHUNK)", ErrInvalidImage, pngMaxTextChunk)
+		}
+		if broken {
+			return nil
+		}
+		v = out
+	}
+	if !utf8.Valid(lang) || !utf8.Valid(tk) || !utf8.Valid(v) {
+		return nil
+	}
+	return h.addText(utf8.RuneCount(v))
+}
+
 func indexByte(s []byte, c byte) int {
 	for i, b := range s {
 		if b == c {
@@ -264,6 +430,75 @@ type idatReader struct {
 	pos       int
 	remaining int
 	done      bool
+	seq       *int // PngStream._seq_num: load_read runs each fdAT through chunk_fdAT
+}
+
+// ReadByte makes idatReader a flate.Reader, so the inflater reads only the bytes it needs
+// instead of buffering ahead: where it stops tells which chunk holds the last row.
+func (r *idatReader) ReadByte() (byte, error) {
+	if r.remaining > 0 && r.pos < len(r.data) {
+		b := r.data[r.pos]
+		r.pos++
+		r.remaining--
+		return b, nil
+	}
+	var b [1]byte
+	for {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			return b[0], nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// loadEnd is PngImageFile.load_end, run from pos, the end of the chunk that held the last row:
+// every chunk up to IEND goes through Pillow's handler for it (CRCs unchecked), so what a
+// handler refuses after the image data fails the image as it does in Pillow, and a chunk
+// that is cut off fails it as "Truncated File Read". A chunk header that is cut off or not a
+// chunk name ends the walk quietly, as do IEND and, in an animated PNG, the next fcTL.
+func (h *pngHeader) loadEnd(data []byte, pos int) error {
+	seq := h.seq
+	animated := h.animated()
+	for {
+		pos += 4 // CRC
+		if pos+8 > len(data) {
+			return nil
+		}
+		length := int(binary.BigEndian.Uint32(data[pos:]))
+		id := data[pos+4 : pos+8]
+		if !isChunkID(id) {
+			return nil
+		}
+		pos += 8
+		cid := string(id)
+		switch {
+		case cid == "IEND", cid == "fcTL" && animated:
+			return nil
+		case cid == "fdAT":
+			if length < 4 {
+				return fmt.Errorf("%w: png: truncated fdAT chunk after the image data", ErrInvalidImage)
+			}
+			if pos+4 > len(data) {
+				return fmt.Errorf("%w: png: fdAT chunk cut off after the image data", ErrTruncated)
+			}
+			if n := int(binary.BigEndian.Uint32(data[pos:])); seq < 0 || n != seq+1 {
+				return fmt.Errorf("%w: png: APNG frame sequence error after the image data", ErrInvalidImage)
+			}
+			seq++
+		}
+		if length > len(data)-pos {
+			return fmt.Errorf("%w: png: %s chunk after the image data cut off", ErrTruncated, cid)
+		}
+		if cid != "IDAT" && cid != "fdAT" {
+			if err := h.chunk(cid, data[pos:pos+length], &seq); err != nil {
+				return fmt.Errorf("after the image data: %w", err)
+			}
+		}
+		pos += length
+	}
 }
 
 func (r *idatReader) Read(p []byte) (int, error) {
@@ -282,6 +517,20 @@ func (r *idatReader) Read(p []byte) (int, error) {
 		case "IDAT", "DDAT":
 			r.pos = hdr + 8
 		case "fdAT":
+			// chunk_fdAT refuses a short chunk or a sequence number out of order.
+			if length < 4 {
+				r.done = true
+				return 0, fmt.Errorf("%w: png: truncated fdAT chunk", ErrInvalidImage)
+			}
+			if hdr+12 > len(r.data) {
+				r.done = true
+				return 0, io.EOF
+			}
+			if n := int(binary.BigEndian.Uint32(r.data[hdr+8:])); r.seq == nil || *r.seq < 0 || n != *r.seq+1 {
+				r.done = true
+				return 0, fmt.Errorf("%w: png: APNG frame sequence error", ErrInvalidImage)
+			}
+			*r.seq++
 			r.pos = hdr + 12
 			length -= 4
 		default:
@@ -333,7 +582,7 @@ func decodePNG(data []byte, opts DecodeOptions) (*Image, error) {
 	if h.mode == pngPalette {
 		index = make([]byte, h.width*h.height)
 	}
-	src := &idatReader{data: data, pos: h.idatPos, remaining: h.idatLen}
+	src := &idatReader{data: data, pos: h.idatPos, remaining: h.idatLen, seq: &h.seq}
 	zr, err := zlib.NewReader(src)
 	if err != nil {
 		return nil, pngDataError(err)
@@ -403,9 +652,15 @@ func decodePNG(data []byte, opts DecodeOptions) (*Image, error) {
 	}
 	// ZipDecode stops at the last row; only an error met right after it (a bad Adler-32 or
 	// corrupt data where zlib would look next) fails the image.
+	// load_end starts where the chunk holding the last row ends (the rest of it is skipped).
+	tail := src.pos + src.remaining
 	var peek [1]byte
 	if _, err := zr.Read(peek[:]); err != nil && (errors.Is(err, zlib.ErrChecksum) || isCorrupt(err)) {
 		return nil, pngDataError(err)
+	}
+	after := *h // chunks after the image data update Pillow's stream, not the image
+	if err := after.loadEnd(data, tail); err != nil {
+		return nil, err
 	}
 	if index != nil {
 		applyPalette(img.Pix, index, h.palette)
@@ -422,6 +677,8 @@ func pngDataError(err error) error {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: png image data ends early", ErrTruncated)
+	case errors.Is(err, ErrInvalidImage):
+		return err
 	default:
 		return fmt.Errorf("%w: png image data: %v", ErrInvalidImage, err)
 	}

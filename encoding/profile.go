@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/facenet-go/facenet/internal/fsutil"
+	"github.com/facenet-go/facenet/savedmodel"
 )
 
 // ProfileFile is where the export scripts write a model's preprocessing profile, relative to the
@@ -25,6 +27,10 @@ const ProfileFormat = "facenet-profile/v1"
 // 4096x4096x3 float32 tensor is already 192 MiB per image, and a signature declaring 100000x100000
 // would make every image allocate 120 GB.
 const MaxInputSide = 4096
+
+// MaxProfileBytes bounds a profile file (a page of JSON): it is read through fsutil.ReadFile, which
+// also refuses FIFOs and devices there.
+const MaxProfileBytes = 1 << 20
 
 // ErrProfile means a profile file exists but cannot be used.
 var ErrProfile = errors.New("encoding: invalid model profile")
@@ -66,9 +72,16 @@ type InputProfile struct {
 	Interpolation   string `json:"interpolation"`
 	KeepAspectRatio bool   `json:"keep_aspect_ratio"`
 	// DivideBy and RoundDecimals: model input = float32(round(float64(v) / DivideBy, RoundDecimals)).
-	// A nil RoundDecimals means no rounding.
-	DivideBy      float64 `json:"divide_by"`
+	// A nil RoundDecimals means no rounding. They apply to the default pixel rule only.
+	DivideBy      float64 `json:"divide_by,omitempty"`
 	RoundDecimals *int    `json:"round_decimals"`
+	// PixelRule is "" for the notebook's DivideBy/RoundDecimals rule, or one of facenet's own:
+	// "prewhiten" (its 2017 checkpoints, the notebook's weights among them) or
+	// "fixed_standardization" (its 2018 checkpoints). See PixelRule.
+	PixelRule string `json:"pixel_rule,omitempty"`
+	// JPEGDecoder is the libjpeg that decodes JPEG files (see JPEGDecoder): "libjpeg-turbo" or ""
+	// (the default), or "libjpeg9" for the decoder of Pillow <= 8.4, the notebook's environment.
+	JPEGDecoder string `json:"jpeg_decoder,omitempty"`
 }
 
 // OutputProfile describes the embedding the model returns.
@@ -104,10 +117,17 @@ func NotebookProfile() Profile {
 // LoadProfile reads dir's profile file. A model without one gets NotebookProfile with found false and
 // a fingerprint computed from its variables, so any FaceNet-style SavedModel works.
 func LoadProfile(dir string) (p Profile, found bool, err error) {
-	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ProfileFile)))
+	return LoadProfileWith(dir, Fingerprint)
+}
+
+// LoadProfileWith is LoadProfile with the fingerprint of a model without a profile computed by
+// fingerprint, which must return what Fingerprint does (a cache of it, for example: hashing every
+// weight on every load costs seconds for large models).
+func LoadProfileWith(dir string, fingerprint func(dir string) (string, error)) (p Profile, found bool, err error) {
+	raw, err := fsutil.ReadFile(filepath.Join(dir, filepath.FromSlash(ProfileFile)), MaxProfileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		p = NotebookProfile()
-		if p.Fingerprint, err = Fingerprint(dir); err != nil {
+		if p.Fingerprint, err = fingerprint(dir); err != nil {
 			return Profile{}, false, err
 		}
 		return p, false, nil
@@ -118,6 +138,38 @@ func LoadProfile(dir string) (p Profile, found bool, err error) {
 	p, err = ParseProfile(raw)
 	if err != nil {
 		return Profile{}, true, fmt.Errorf("profile %s: %w", filepath.Join(dir, ProfileFile), err)
+	}
+	return p, true, nil
+}
+
+// NamedProfileFile is where a model keeps a profile other than its default one: the same weights
+// under another preprocessing and threshold (facenet-keras has "accuracy": facenet's own prewhiten and
+// bilinear resize, beside the notebook's rules in ProfileFile).
+func NamedProfileFile(name string) string { return "assets.extra/facenet." + name + ".json" }
+
+// ErrNoProfile means a model has no profile of the name asked for.
+var ErrNoProfile = errors.New("encoding: no such model profile")
+
+// LoadNamedProfile reads the profile called name from dir; "" is LoadProfile's default profile.
+func LoadNamedProfile(dir, name string) (p Profile, found bool, err error) {
+	if name == "" {
+		return LoadProfile(dir)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return Profile{}, false, fmt.Errorf("%w: profile name %q (want lower-case letters, digits, - and _)", ErrProfile, name)
+		}
+	}
+	file := filepath.Join(dir, filepath.FromSlash(NamedProfileFile(name)))
+	raw, err := fsutil.ReadFile(file, MaxProfileBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Profile{}, false, fmt.Errorf("%w: %s has no profile %q (no %s)", ErrNoProfile, dir, name, NamedProfileFile(name))
+	}
+	if err != nil {
+		return Profile{}, false, fmt.Errorf("profile %s: %w", file, err)
+	}
+	if p, err = ParseProfile(raw); err != nil {
+		return Profile{}, true, fmt.Errorf("profile %s: %w", file, err)
 	}
 	return p, true, nil
 }
@@ -154,7 +206,11 @@ func (p Profile) Validate() error {
 		return bad("input layout %q (want NHWC or NCHW)", in.Layout)
 	case in.ColorOrder != "RGB" && in.ColorOrder != "BGR":
 		return bad("input color_order %q (want RGB or BGR)", in.ColorOrder)
-	case !(in.DivideBy > 0):
+	case in.PixelRule != "" && in.PixelRule != string(RulePrewhiten) && in.PixelRule != string(RuleFixedStandardization):
+		return bad("input pixel_rule %q (want prewhiten, fixed_standardization, or none for divide_by)", in.PixelRule)
+	case in.PixelRule != "" && (in.DivideBy != 0 || in.RoundDecimals != nil):
+		return bad("input pixel_rule %q takes no divide_by or round_decimals", in.PixelRule)
+	case in.PixelRule == "" && !(in.DivideBy > 0):
 		return bad("input divide_by %v (want > 0)", in.DivideBy)
 	case in.RoundDecimals != nil && (*in.RoundDecimals < 0 || *in.RoundDecimals > 15):
 		return bad("input round_decimals %d (want 0..15 or null)", *in.RoundDecimals)
@@ -168,20 +224,52 @@ func (p Profile) Validate() error {
 	if _, err := ParseInterpolation(in.Interpolation); err != nil {
 		return bad("%v", err)
 	}
+	if _, err := ParseJPEGDecoder(in.JPEGDecoder); err != nil {
+		return bad("input jpeg_decoder %q (want libjpeg-turbo or libjpeg9)", in.JPEGDecoder)
+	}
 	return nil
 }
 
 // Fingerprint identifies a SavedModel's weights: sha256 over every file under dir/variables, sorted by
 // its slash path relative to dir, of path + "\n" + hex(sha256(file)) + "\n". The export scripts write the
 // same value into the profile. Only the weights count, so re-exporting the same weights keeps it.
+// Symlinks count as the files they point to (as Python's Path.is_file, which the scripts use, does);
+// anything else that is not a regular file, or a file over savedmodel.VariablesFileLimit, is an
+// error: TensorFlow would hang on a FIFO there.
 func Fingerprint(dir string) (string, error) {
+	files, err := VariablesFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	total := sha256.New()
+	for _, rel := range files {
+		limit := savedmodel.VariablesFileLimit(rel)
+		f, _, err := fsutil.Open(filepath.Join(dir, filepath.FromSlash(rel)), limit)
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, io.LimitReader(f, limit))
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		}
+		fmt.Fprintf(total, "%s\n%s\n", rel, hex.EncodeToString(h.Sum(nil)))
+	}
+	return "sha256:" + hex.EncodeToString(total.Sum(nil)), nil
+}
+
+// VariablesFiles lists the files Fingerprint hashes: every entry under dir/variables that is not a
+// directory, as sorted slash paths relative to dir. It reads no file, so a cache of fingerprints
+// can check them by their metadata.
+func VariablesFiles(dir string) ([]string, error) {
 	root := filepath.Join(dir, "variables")
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
+		if !d.IsDir() {
 			rel, err := filepath.Rel(dir, path)
 			if err != nil {
 				return err
@@ -191,25 +279,11 @@ func Fingerprint(dir string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("fingerprint %s: %w", dir, err)
+		return nil, fmt.Errorf("fingerprint %s: %w", dir, err)
 	}
 	if len(files) == 0 {
-		return "", fmt.Errorf("fingerprint %s: no files under variables/", dir)
+		return nil, fmt.Errorf("fingerprint %s: no files under variables/", dir)
 	}
 	sort.Strings(files)
-	total := sha256.New()
-	for _, rel := range files {
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
-		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("fingerprint %s: %w", dir, err)
-		}
-		fmt.Fprintf(total, "%s\n%s\n", rel, hex.EncodeToString(h.Sum(nil)))
-	}
-	return "sha256:" + hex.EncodeToString(total.Sum(nil)), nil
+	return files, nil
 }

@@ -89,6 +89,7 @@ func TestProfileValidation(t *testing.T) {
 		{"metric", func(p *encoding.Profile) { p.Distance.Metric = "cosine" }, "metric"},
 		{"threshold", func(p *encoding.Profile) { p.Distance.Threshold = -1 }, "threshold"},
 		{"interpolation", func(p *encoding.Profile) { p.Input.Interpolation = "magic" }, "magic"},
+		{"jpeg_decoder", func(p *encoding.Profile) { p.Input.JPEGDecoder = "libjpeg6b" }, `jpeg_decoder "libjpeg6b"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ package encoding_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(relLoadEnv); path != "" {
 		os.Exit(relLoadHelper(path))
 	}
+	if path := os.Getenv(relHWMEnv); path != "" {
+		os.Exit(relHWMHelper(path))
+	}
 	os.Exit(m.Run())
 }
 
@@ -59,6 +64,25 @@ func relLoadHelper(path string) int {
 	return 0
 }
 
+// relHWMEnv makes the test binary load one file without a memory limit and report its peak
+// resident set (VmHWM), which counts the pages of a mapped file that were touched.
+const relHWMEnv = "FACENET_RELIABILITY_HWM"
+
+func relHWMHelper(path string) int {
+	img, err := encoding.LoadImg(path, encoding.LoadOptions{Height: 160, Width: 160})
+	hwm, herr := procstat.SelfKiB("VmHWM")
+	if herr != nil {
+		fmt.Println("procstat:", herr)
+		return 3
+	}
+	if err != nil {
+		fmt.Printf("hwm %d error: %v\n", hwm, err)
+		return 0
+	}
+	fmt.Printf("hwm %d ok %dx%d\n", hwm, img.Width, img.Height)
+	return 0
+}
+
 // badManifest is testdata/bad/manifest.json.
 type badManifest struct {
 	NearLimit int `json:"near_limit"`
@@ -68,7 +92,18 @@ type badManifest struct {
 		Expect string `json:"expect"`
 		Reason string `json:"reason"`
 		Pillow string `json:"pillow"`
+		// Message is a phrase the error must contain (the name of a format not supported).
+		Message string `json:"message"`
 	} `json:"files"`
+	// Accepted are hostile files Pillow decodes: the Go decoder must give the same pixels.
+	Accepted []struct {
+		File      string `json:"file"`
+		Size      int    `json:"size"`
+		Reason    string `json:"reason"`
+		Width     int    `json:"width"`
+		Height    int    `json:"height"`
+		RGBSHA256 string `json:"rgb_sha256"`
+	} `json:"accepted"`
 }
 
 var relExpect = map[string]error{
@@ -149,6 +184,10 @@ func TestReliabilityBadCorpus(t *testing.T) {
 			require.Nil(t, img)
 			require.ErrorIs(t, err, want, "%s (Pillow: %s)", f.Reason, f.Pillow)
 			require.Contains(t, err.Error(), path, "the error names the file")
+			if f.Message != "" {
+				require.Contains(t, err.Error(), f.Message)
+				require.Contains(t, err.Error(), "is not supported")
+			}
 			require.Less(t, elapsed, maxTimePerFile)
 			limit := int64(maxPeakGrowth)
 			if strings.Contains(f.File, "near_limit") {
@@ -160,6 +199,32 @@ func TestReliabilityBadCorpus(t *testing.T) {
 				require.Less(t, alloc, int64(maxBombAlloc), "a bomb must be refused from its header")
 			}
 			t.Logf("%v, peak RSS +%d KiB, %d bytes allocated: %v", elapsed.Round(time.Microsecond), growth, ms1.TotalAlloc-ms0.TotalAlloc, err)
+		})
+	}
+}
+
+// TestReliabilityBadCorpusAccepted: the hostile files Pillow decodes anyway (escapes past the
+// end of a bitmap, chunks after the image data it tolerates) decode to Pillow's pixels, and the
+// decoder allocates no more than the header's image allows (3 bytes of RGB and 1 of palette
+// index per pixel, the file read included) however much the file asks to append.
+func TestReliabilityBadCorpusAccepted(t *testing.T) {
+	m, dir := loadBadManifest(t)
+	require.NotEmpty(t, m.Accepted)
+	for _, f := range m.Accepted {
+		t.Run(f.File, func(t *testing.T) {
+			path := filepath.Join(dir, f.File)
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			img, err := encoding.DecodeFile(path, encoding.DecodeOptions{})
+			runtime.ReadMemStats(&ms1)
+			require.NoError(t, err, "%s: Pillow decodes it", f.Reason)
+			require.Equal(t, [2]int{f.Width, f.Height}, [2]int{img.Width, img.Height})
+			sum := sha256.Sum256(img.Pix)
+			require.Equal(t, f.RGBSHA256, hex.EncodeToString(sum[:]), "pixels differ from Pillow's")
+			alloc := int64(ms1.TotalAlloc - ms0.TotalAlloc)
+			bound := int64(f.Size) + 4*int64(f.Width)*int64(f.Height) + 1<<20
+			require.Less(t, alloc, bound, "allocated %d bytes for a %dx%d image", alloc, f.Width, f.Height)
+			t.Logf("%d bytes allocated for %dx%d", alloc, f.Width, f.Height)
 		})
 	}
 }
@@ -257,6 +322,64 @@ func TestReliabilityEndlessFiles(t *testing.T) {
 			require.True(t, strings.HasPrefix(text, "error: "), "want a clean error, got %q", text)
 			require.Contains(t, text, path)
 			t.Logf("%v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(text))
+		})
+	}
+}
+
+// TestReliabilityLargeFiles: files far larger than the image in them are judged from their
+// head and a bounded read, never read whole first. Each loads in a child process that reports
+// its peak RSS: a 1.4 GB sparse file behind a valid PNG decodes, one behind a PNG header that
+// breaks in its second chunk or whose IDAT is not zlib is refused, and /proc/self/pagemap (a
+// file of size 0 that streams gigabytes) is refused as not an image. Before the bounded read
+// each took 2.2 times the file's size (3.2 GB for the first).
+func TestReliabilityLargeFiles(t *testing.T) {
+	const (
+		sparseSize = 1_430_000_000
+		maxHWMKiB  = 128 << 10 // the test binary itself takes about 20 MiB
+	)
+	dir := t.TempDir()
+	good, err := os.ReadFile(testenv.Testdata(t, filepath.Join("images", "danielle.png")))
+	require.NoError(t, err)
+	m, bad := loadBadManifest(t)
+	nearLimit, err := os.ReadFile(filepath.Join(bad, fmt.Sprintf("png_near_limit_%dx%d_64_bytes.png", m.NearLimit, m.NearLimit)))
+	require.NoError(t, err)
+	// signature + IHDR (33 bytes), then an IDAT chunk as long as the rest of the file, of zeros
+	hugeIDAT := append(append([]byte{}, nearLimit[:33]...), 0x55, 0x3B, 0x8A, 0x80, 'I', 'D', 'A', 'T')
+	sparse := func(name string, head []byte) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, head, 0o644))
+		require.NoError(t, os.Truncate(path, sparseSize))
+		return path
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"valid PNG then 1.4 GB of holes", sparse("valid.png", good), "ok "},
+		{"PNG header then 1.4 GB of holes", sparse("header.png", nearLimit[:33]), "error: "},
+		{"PNG with a 1.4 GB IDAT of zeros", sparse("idat.png", hugeIDAT), "error: "},
+		{"/proc/self/pagemap", "/proc/self/pagemap", "error: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), relDeadline)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), relHWMEnv+"="+tt.path)
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			text := strings.TrimSpace(string(out))
+			require.NoError(t, ctx.Err(), "loading %s ran past %v", tt.path, relDeadline)
+			require.NoError(t, err, "the loader died:\n%.600s", text)
+			var hwm int64
+			var rest string
+			_, err = fmt.Sscanf(text, "hwm %d %s", &hwm, &rest)
+			require.NoError(t, err, text)
+			require.Contains(t, text, tt.want)
+			if tt.want == "error: " {
+				require.Contains(t, text, tt.path)
+			}
+			require.Less(t, hwm, int64(maxHWMKiB), "peak RSS %d KiB: %s", hwm, text)
+			t.Logf("%v, peak RSS %d KiB: %s", time.Since(start).Round(time.Millisecond), hwm, text)
 		})
 	}
 }

@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	pb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/facenet-go/facenet/internal/fsutil"
 )
 
 // File names inside a SavedModel directory (tensorflow/python/saved_model/constants.py).
@@ -26,6 +29,72 @@ const (
 	dirAssets           = "assets"
 	dirAssetsExtra      = "assets.extra"
 )
+
+// Size limits of the files Read reads whole, per kind. Every read goes through fsutil.ReadFile,
+// which refuses FIFOs, devices and sockets (a FIFO would hang the reader, /dev/zero exhaust its
+// memory) and anything over its limit before reading a byte. Protocol buffers cannot exceed
+// 2 GiB; a SavedModel keeps its weights in variables/, so a graph over 1 GiB is not one.
+const (
+	// MaxGraphBytes bounds saved_model.pb and saved_model.pbtxt.
+	MaxGraphBytes = 1 << 30
+	// MaxMetadataBytes bounds keras_metadata.pb (Keras' layer configs as JSON, a few MB).
+	MaxMetadataBytes = 256 << 20
+	// MaxFingerprintBytes bounds fingerprint.pb (five integers and a version: under 100 bytes).
+	MaxFingerprintBytes = 1 << 20
+	// MaxVariablesFileBytes bounds each file under variables/ and assets/. TensorFlow reads the
+	// tensors a checkpoint's index names, not whole shards, so this is no memory bound; it refuses
+	// a sparse file claiming more than any model this module runs could hold (FaceNet's weights
+	// are 90 MB).
+	MaxVariablesFileBytes = 64 << 30
+	// MaxVariablesIndexBytes bounds variables/variables.index, a table of tensor names and
+	// offsets (a few KB to a few MB) that TensorFlow reads whole.
+	MaxVariablesIndexBytes = 1 << 30
+)
+
+// VariablesFileLimit is the size limit of the file at rel (a slash path relative to the model
+// directory) under variables/ or assets/: MaxVariablesIndexBytes for a checkpoint index,
+// MaxVariablesFileBytes for the rest.
+func VariablesFileLimit(rel string) int64 {
+	if strings.HasSuffix(rel, ".index") {
+		return MaxVariablesIndexBytes
+	}
+	return MaxVariablesFileBytes
+}
+
+// CheckFiles checks, without reading them, the files TensorFlow's loader opens in dir by itself:
+// saved_model.pb (or .pbtxt), fingerprint.pb and everything under variables/ and assets/ must be
+// regular files (symlinks to regular files are fine) within their limits. Call it before handing
+// dir to TensorFlow: a FIFO there would block the loader forever, a link to /dev/zero or a huge
+// sparse file exhaust its memory, and TensorFlow can be neither interrupted nor bounded.
+func CheckFiles(dir string) error {
+	for _, f := range []struct {
+		name  string
+		limit int64
+	}{{FileNamePB, MaxGraphBytes}, {FileNamePBTxt, MaxGraphBytes}, {fileNameFingerprint, MaxFingerprintBytes}} {
+		if _, err := fsutil.Check(filepath.Join(dir, f.name), f.limit); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %w", ErrNotSavedModel, err)
+		}
+	}
+	for _, sub := range []string{dirVariables, dirAssets} {
+		err := filepath.WalkDir(filepath.Join(dir, sub), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && path == filepath.Join(dir, sub) {
+					return fs.SkipDir // absent: Load says what is missing
+				}
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			_, err = fsutil.Check(path, VariablesFileLimit(filepath.ToSlash(path)))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrNotSavedModel, err)
+		}
+	}
+	return nil
+}
 
 // Read reads the SavedModel in dir: saved_model.pb, or saved_model.pbtxt (text format) when there
 // is no .pb, as TensorFlow's loader chooses. Problems that do not stop reading (no variables/, an
@@ -51,7 +120,7 @@ func Read(dir string) (*Model, error) {
 
 func readProto(dir string) (*Model, error) {
 	pbPath, txtPath := filepath.Join(dir, FileNamePB), filepath.Join(dir, FileNamePBTxt)
-	data, err := os.ReadFile(pbPath)
+	data, err := fsutil.ReadFile(pbPath, MaxGraphBytes)
 	if err == nil {
 		m, err := Parse(data)
 		if err != nil {
@@ -63,14 +132,14 @@ func readProto(dir string) (*Model, error) {
 		return m, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", pbPath, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotSavedModel, err)
 	}
-	data, err = os.ReadFile(txtPath)
+	data, err = fsutil.ReadFile(txtPath, MaxGraphBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: no %s or %s in %s", ErrNotSavedModel, FileNamePB, FileNamePBTxt, dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", txtPath, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotSavedModel, err)
 	}
 	var sm pb.SavedModel
 	if err := prototext.Unmarshal(data, &sm); err != nil {
@@ -105,7 +174,7 @@ func (m *Model) readSurroundings() {
 	}
 	slices.Sort(m.Assets)
 
-	if data, err := os.ReadFile(filepath.Join(m.Dir, fileNameFingerprint)); err == nil {
+	if data, err := readOptional(filepath.Join(m.Dir, fileNameFingerprint), MaxFingerprintBytes, &m.Warnings); err == nil {
 		var fp pb.FingerprintDef
 		if err := proto.Unmarshal(data, &fp); err != nil {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("%s unreadable: %v", fileNameFingerprint, err))
@@ -120,13 +189,23 @@ func (m *Model) readSurroundings() {
 			}
 		}
 	}
-	if data, err := os.ReadFile(filepath.Join(m.Dir, fileNameKerasMeta)); err == nil {
+	if data, err := readOptional(filepath.Join(m.Dir, fileNameKerasMeta), MaxMetadataBytes, &m.Warnings); err == nil {
 		v, err := kerasVersion(data)
 		if err != nil {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("%s unreadable: %v", fileNameKerasMeta, err))
 		}
 		m.KerasVersion = v
 	}
+}
+
+// readOptional reads a file Read can do without: a missing one is an error without a warning,
+// any other failure (a FIFO, a device, too large) a warning too.
+func readOptional(path string, limit int64, warnings *[]string) ([]byte, error) {
+	data, err := fsutil.ReadFile(path, limit)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		*warnings = append(*warnings, fmt.Sprintf("%s unreadable: %v", filepath.Base(path), err))
+	}
+	return data, err
 }
 
 // treeSize is the total size of the regular files under dir; unreadable entries count as 0

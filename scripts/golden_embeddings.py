@@ -60,6 +60,43 @@ def who_is_it(image_path, database, model):
     return min_dist, identity
 
 
+# --- facenet's own preprocessing (the model's "accuracy" profile) ---------------------------------
+
+def facenet_img_to_encoding(image_path, model):
+    """img_to_encoding with what Sandberg's facenet feeds its 2017 checkpoints: a bilinear resize to
+    160x160 (compare.py's misc.imresize(..., interp='bilinear') is PIL's BILINEAR, as load_img's) and
+    facenet.prewhiten instead of /255."""
+    import golden_pixel_rules as gpr
+    img = tf.keras.preprocessing.image.load_img(image_path, target_size=(160, 160), interpolation="bilinear")
+    x_train = np.expand_dims(gpr.prewhiten(np.array(img)), axis=0)
+    embedding = model.predict_on_batch(x_train)
+    return embedding / np.linalg.norm(embedding, ord=2)
+
+
+def golden_accuracy(model_dir, images_dir):
+    """Embeddings and the notebook's verify distances under the accuracy profile."""
+    model_dir, images_dir = Path(model_dir), Path(images_dir)
+    profile = ef.read_profile(model_dir)
+    model = RecordingModel(load_savedmodel(model_dir, profile))
+    emb = {name: facenet_img_to_encoding(str(images_dir / name), model) for name in ef.NOTEBOOK_IMAGES}
+    raw = {}
+    for name in ef.NOTEBOOK_IMAGES:
+        facenet_img_to_encoding(str(images_dir / name), model)
+        raw[name] = model.last_raw
+    database = {identity: emb[name] for identity, name in ef.DATABASE}
+    verify_rows = [{"image": n, "identity": i, "distance": _f32(np.linalg.norm(emb[n] - database[i]))}
+                   for n, i in VERIFY_CALLS]
+    return {
+        "generator": "scripts/golden_embeddings.py --accuracy",
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                     "numpy": np.__version__, "pillow": PIL.__version__},
+        "fingerprint": profile["fingerprint"],
+        "preprocessing": "load_img(160x160, bilinear), facenet.prewhiten, predict_on_batch, / norm",
+        "images": {n: {"raw": _vec(raw[n]), "embedding": _vec(emb[n])} for n in ef.NOTEBOOK_IMAGES},
+        "verify": verify_rows,
+    }
+
+
 # The calls the notebook makes (EXPECTED.md), plus who_is_it on every camera image.
 VERIFY_CALLS = [
     ("camera_0.jpg", "younes"), ("camera_2.jpg", "kian"), ("andrew.jpg", "andrew"),
@@ -215,7 +252,21 @@ def main(argv=None):
                              "(e.g. build/models/facenet-keras)")
     parser.add_argument("--images", required=True, type=Path, help="the notebook's images/ directory")
     parser.add_argument("--out", required=True, type=Path, help="golden JSON file to write")
+    parser.add_argument("--accuracy", action="store_true",
+                        help="instead, facenet's own preprocessing (bilinear, prewhiten): the model's "
+                             "accuracy profile")
     args = parser.parse_args(argv)
+    if args.accuracy:
+        try:
+            doc = golden_accuracy(args.model, args.images)
+        except (ef.ExportError, OSError) as err:
+            print(f"golden_embeddings: {err}", file=sys.stderr)
+            return 1
+        args.out.write_text(dumps(doc) + "\n", encoding="utf-8")
+        for row in doc["verify"]:
+            print(f"accuracy verify({row['image']}, {row['identity']}): {row['distance']:.7g}")
+        print(f"wrote {args.out} ({doc['fingerprint']})")
+        return 0
     try:
         doc = golden(args.model, args.images)
     except (ef.ExportError, GoldenError, OSError) as err:

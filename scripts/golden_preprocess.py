@@ -617,7 +617,10 @@ def other_files(files, broken, unsupported) -> None:
     small = Image.fromarray(pattern(16, 12, 120))
     unsupported["tiny.tiff"] = pil_bytes(small, "TIFF")
     unsupported["tiny.webp"] = pil_bytes(small, "WEBP", lossless=True)
-    unsupported["tiny.ppm"] = pil_bytes(small, "PPM")
+    # binary Netpbm is decoded (encoding/ppm.go); plain P3 is not
+    files["tiny.ppm"] = pil_bytes(small, "PPM")
+    files["tiny_gray.pgm"] = pil_bytes(small.convert("L"), "PPM")
+    unsupported["tiny_plain.ppm"] = b"P3\n2 1\n255\n1 2 3 4 5 6\n"
 
 
 def build_corpus():

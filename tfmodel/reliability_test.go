@@ -15,12 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/fsutil"
 	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/facenet-go/facenet/savedmodel"
 	"github.com/facenet-go/facenet/tfmodel"
@@ -263,4 +265,58 @@ func TestReliabilityCloseUnderLoad(t *testing.T) {
 	require.Empty(t, bad)
 	require.Equal(t, 8, closed, "every goroutine ends on ErrClosed")
 	require.Positive(t, ok)
+}
+
+// TestReliabilityLoadChecksFiles: TensorFlow opens saved_model.pb, fingerprint.pb and the
+// variables itself, with no limit and no way to interrupt it; Load checks them first, so a FIFO
+// (which would block TensorFlow forever), a link to /dev/zero or an oversize sparse file is
+// refused at once with ErrNotSavedModel and fsutil's reason.
+func TestReliabilityLoadChecksFiles(t *testing.T) {
+	good := testenv.Model(t, "hostile/good")
+	tests := []struct {
+		file string
+		make func(t *testing.T, path string)
+		want error
+	}{
+		{"saved_model.pb", func(t *testing.T, p string) { require.NoError(t, syscall.Mkfifo(p, 0o644)) }, fsutil.ErrNotRegular},
+		{"fingerprint.pb", func(t *testing.T, p string) { require.NoError(t, syscall.Mkfifo(p, 0o644)) }, fsutil.ErrNotRegular},
+		{"variables/variables.index", func(t *testing.T, p string) { require.NoError(t, syscall.Mkfifo(p, 0o644)) }, fsutil.ErrNotRegular},
+		{"variables/variables.data-00000-of-00001", func(t *testing.T, p string) { require.NoError(t, os.Symlink("/dev/zero", p)) }, fsutil.ErrNotRegular},
+		{"fingerprint.pb", func(t *testing.T, p string) { require.NoError(t, os.Symlink("/dev/zero", p)) }, fsutil.ErrNotRegular},
+		{"variables/variables.index", func(t *testing.T, p string) {
+			f, err := os.Create(p)
+			require.NoError(t, err)
+			require.NoError(t, f.Truncate(savedmodel.MaxVariablesIndexBytes+1))
+			require.NoError(t, f.Close())
+		}, fsutil.ErrTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file+" "+tt.want.Error(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "m")
+			require.NoError(t, os.CopyFS(dir, os.DirFS(good)))
+			path := filepath.Join(dir, filepath.FromSlash(tt.file))
+			require.NoError(t, os.Remove(path))
+			tt.make(t, path)
+			done := make(chan error, 1)
+			go func() {
+				m, err := tfmodel.Load(dir, tfmodel.Options{})
+				if err == nil {
+					m.Close()
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				require.ErrorIs(t, err, savedmodel.ErrNotSavedModel)
+				require.ErrorIs(t, err, tt.want)
+				require.ErrorContains(t, err, path)
+			case <-time.After(10 * time.Second):
+				// Unblock a reader stuck on the FIFO so the goroutine can end.
+				if fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+					syscall.Close(fd)
+				}
+				t.Fatalf("Load still running after 10 s")
+			}
+		})
+	}
 }

@@ -65,6 +65,10 @@ type Options struct {
 	// MaxGarbageBytes bounds the C memory of dead tensors before a forced GC; 0 means
 	// DefaultMaxGarbageBytes, a negative value never forces one.
 	MaxGarbageBytes int64
+	// Quiet, when set, is called just before TensorFlow's C loader runs and its result just after:
+	// a CLI uses it to hide the loader's log lines. It brackets that one C call only, after every
+	// check and read done in Go, so whatever it hides cannot be this package's errors.
+	Quiet func() (restore func())
 }
 
 // Tensor is a dense float32 tensor in row-major (C) order.
@@ -129,6 +133,11 @@ func Load(dir string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 
+	// TensorFlow opens these files itself, with no limit and no way to interrupt it.
+	if err := savedmodel.CheckFiles(dir); err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+
 	so := &tf.SessionOptions{}
 	if opts.IntraOpThreads > 0 || opts.InterOpThreads > 0 {
 		cfg, err := proto.Marshal(&corepb.ConfigProto{
@@ -140,7 +149,12 @@ func Load(dir string, opts Options) (*Model, error) {
 		}
 		so.Config = cfg
 	}
+	restore := func() {}
+	if opts.Quiet != nil {
+		restore = opts.Quiet()
+	}
 	sm, err := tf.LoadSavedModel(dir, tags, so)
+	restore()
 	if err != nil {
 		return nil, fmt.Errorf("load %s: tensorflow: %s", dir, oneLine(err))
 	}

@@ -22,7 +22,8 @@ var (
 	// ErrDuplicateIdentity reports a rename onto a name that is already enrolled.
 	ErrDuplicateIdentity = errors.New("identity already enrolled")
 	// ErrInvalidName reports a name that cannot be stored: empty, too long, not UTF-8, or
-	// holding control characters.
+	// holding control, format (Cf: invisible or bidi-reordering) or line/paragraph separator
+	// characters.
 	ErrInvalidName = errors.New("invalid identity name")
 	// ErrInvalidSpace reports a Space that cannot describe a database: no fingerprint,
 	// a profile that is not JSON, a dimension out of range, or fields too large.
@@ -177,8 +178,35 @@ func (db *DB) row(r int) []float32 {
 }
 
 // ValidName reports why name cannot be an identity, or nil. Names are non-empty UTF-8 of at
-// most MaxNameLen bytes without control characters, so they print on one line.
+// most MaxNameLen bytes that print as what they are, on one line: no control characters (Cc),
+// no format characters (Cf: U+200B zero-width space makes names that look alike, U+202E
+// right-to-left override shows "kian" for "naik"), no line or paragraph separators (Zl U+2028,
+// Zp U+2029). The error names the first such character and its category.
 func ValidName(name string) error {
+	if err := validStoredName(name); err != nil {
+		return err
+	}
+	for _, r := range name {
+		var what string
+		switch {
+		case unicode.Is(unicode.Cf, r):
+			what = "a format character (Unicode category Cf: invisible, or reorders the text around it)"
+		case unicode.Is(unicode.Zl, r):
+			what = "a line separator (Unicode category Zl)"
+		case unicode.Is(unicode.Zp, r):
+			what = "a paragraph separator (Unicode category Zp)"
+		default:
+			continue
+		}
+		return fmt.Errorf("%w: %q holds %U, %s", ErrInvalidName, name, r, what)
+	}
+	return nil
+}
+
+// validStoredName is what a name read from a database file must be: the rules before format
+// characters and separators were refused too, so databases enrolled earlier still open (and
+// such a name can be renamed to a valid one).
+func validStoredName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("%w: empty", ErrInvalidName)
@@ -189,7 +217,7 @@ func ValidName(name string) error {
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: %q holds a control character", ErrInvalidName, name)
+			return fmt.Errorf("%w: %q holds %U, a control character (Unicode category Cc)", ErrInvalidName, name, r)
 		}
 	}
 	return nil

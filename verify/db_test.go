@@ -5,11 +5,15 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/internal/fsutil"
 )
 
 var testSpace = Space{Fingerprint: "sha256:abc", Profile: []byte(`{"resize": "nearest", "size": 160}`), Dim: 3}
@@ -210,6 +214,78 @@ func TestSaveThroughSymlink(t *testing.T) {
 	require.True(t, got.Has("kian"), "the target has the change")
 }
 
+// TestSaveDestinations: a dangling symlink is written through (the target is created, the link
+// kept), and nothing but a regular file is ever replaced: a FIFO, a socket, a character device
+// or a directory at the path (or at a link's target) is refused and left as it was.
+func TestSaveDestinations(t *testing.T) {
+	tests := []struct {
+		name string
+		make func(t *testing.T, dir, path string)
+		want string // error text; "" means the save goes to target
+	}{
+		{"dangling symlink", func(t *testing.T, dir, path string) {
+			require.NoError(t, os.Symlink("sub/../target.db", path))
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+		}, ""},
+		{"chain of links, dangling", func(t *testing.T, dir, path string) {
+			require.NoError(t, os.Symlink("middle", path))
+			require.NoError(t, os.Symlink(filepath.Join(dir, "target.db"), filepath.Join(dir, "middle")))
+		}, ""},
+		{"fifo", func(t *testing.T, dir, path string) { require.NoError(t, syscall.Mkfifo(path, 0o644)) }, "(a named pipe)"},
+		{"socket", func(t *testing.T, dir, path string) {
+			l, err := net.Listen("unix", path)
+			require.NoError(t, err)
+			t.Cleanup(func() { l.Close() })
+		}, "(a socket)"},
+		{"directory", func(t *testing.T, dir, path string) { require.NoError(t, os.Mkdir(path, 0o755)) }, "(a directory)"},
+		{"link to a fifo", func(t *testing.T, dir, path string) {
+			require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "target.db"), 0o644))
+			require.NoError(t, os.Symlink("target.db", path))
+		}, "(a named pipe)"},
+		{"character device", func(t *testing.T, dir, path string) {
+			// A copy of /dev/null (major 1, minor 3) in the test's folder: replacing it would
+			// be the bug, and must not touch the real one. mknod needs root (CAP_MKNOD); without
+			// it a link to the real /dev/null is refused the same way, before any write.
+			if err := syscall.Mknod(path, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+				require.NoError(t, os.Symlink(os.DevNull, path))
+			}
+		}, "(a character device)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "faces.db")
+			tt.make(t, dir, path)
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+			db, err := OpenOrCreate(path, testSpace)
+			if tt.want != "" {
+				require.ErrorContains(t, err, tt.want, "opening refuses it already")
+				db = sampleDB(t)
+				err = db.Save(path)
+				require.ErrorIs(t, err, fsutil.ErrNotRegular)
+				require.ErrorContains(t, err, tt.want)
+				after, err := os.Lstat(path)
+				require.NoError(t, err)
+				require.Equal(t, before.Mode(), after.Mode(), "left as it was")
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, db.Enrol("kian", []float32{1, 1, 0}))
+			require.NoError(t, db.Save(path))
+			fi, err := os.Lstat(path)
+			require.NoError(t, err)
+			require.Equal(t, fs.ModeSymlink, fi.Mode().Type(), "the link stays a link")
+			got, err := Open(filepath.Join(dir, "target.db"))
+			require.NoError(t, err)
+			require.True(t, got.Has("kian"), "the target was written")
+			got, err = Open(path)
+			require.NoError(t, err)
+			require.True(t, got.Has("kian"), "and is read through the link")
+		})
+	}
+}
+
 func TestOpenOrCreate(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "faces.db")
@@ -330,4 +406,48 @@ func TestOpenCorruptFileIsLeftAlone(t *testing.T) {
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, b, after)
+}
+
+// TestValidName: names print as what they are, on one line. Control characters, format
+// characters (Cf: invisible or bidi-reordering) and line/paragraph separators are refused, with
+// the character and its category named; other scripts, accents and emoji are names like any.
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // "" means valid
+	}{
+		{"andrew", ""},
+		{"Zoë Ångström", ""},
+		{"李小龍", ""},
+		{"محمد", ""},
+		{"kian 😀", ""},
+		{"a b", ""}, // U+0020 is Zs, a plain space
+		{"", "empty"},
+		{"ki\u202ean", "U+202E, a format character (Unicode category Cf"}, // right-to-left override
+		{"kian\u200b", "U+200B, a format character (Unicode category Cf"}, // zero-width space
+		{"\ufeffkian", "U+FEFF, a format character (Unicode category Cf"}, // byte-order mark
+		{"ki\u2066an", "U+2066, a format character"},                      // left-to-right isolate
+		{"kian\u00ad", "U+00AD, a format character"},                      // soft hyphen
+		{"line\u2028break", "U+2028, a line separator (Unicode category Zl)"},
+		{"para\u2029break", "U+2029, a paragraph separator (Unicode category Zp)"},
+		{"new\nline", "U+000A, a control character (Unicode category Cc)"},
+		{"bell\a", "U+0007, a control character"},
+		{"c1\u0085", "U+0085, a control character"},
+		{"bad\xffutf8", "not UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidName(tt.name)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrInvalidName)
+			require.ErrorContains(t, err, tt.want)
+			require.NotContains(t, err.Error(), "\n", "one line")
+			db := sampleDB(t)
+			require.ErrorIs(t, db.Enrol(tt.name, []float32{1, 0, 0}), ErrInvalidName)
+			require.ErrorIs(t, db.Rename("tian", tt.name), ErrInvalidName)
+		})
+	}
 }

@@ -13,8 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"unicode/utf8"
+
+	"github.com/facenet-go/facenet/internal/fsutil"
 )
 
 // Sentinel errors of the database file. See the FORMAT section of the package documentation.
@@ -215,7 +216,7 @@ func (d *decoder) decode() (*DB, error) {
 			return nil, err
 		}
 		name := string(b)
-		if err := ValidName(name); err != nil {
+		if err := validStoredName(name); err != nil {
 			return nil, corrupt("identity %d: %v", i, err)
 		}
 		db.index[name] = i // one map operation: a duplicate leaves the map a name short
@@ -309,20 +310,16 @@ func (d *decoder) readString(max int, what string) (string, error) {
 // file is never touched. The returned DB remembers the file, so Save can check that nobody
 // replaced it in between.
 func Open(path string) (*DB, error) {
-	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever, before
-	// the regular-file check below could refuse it. It changes nothing for regular files.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// fsutil.Open refuses FIFOs (whose open would wait for a writer forever), devices, sockets
+	// and directories before reading; ReadDB bounds what it allocates by the file's size.
+	f, fi, err := fsutil.Open(path, math.MaxInt64)
+	if errors.Is(err, fsutil.ErrNotRegular) {
+		return nil, fmt.Errorf("open database %s: %w: %w", path, ErrNotDatabase, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("open database %s: %w: not a regular file", path, ErrNotDatabase)
-	}
 	db, err := ReadDB(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -352,8 +349,9 @@ func OpenOrCreate(path string, space Space) (*DB, error) {
 // Save writes the database to path atomically: into a temporary file in the same directory,
 // fsynced, renamed over path, and the directory fsynced. A crash at any point leaves either
 // the previous file or the new one, both complete and checksum-valid. A crash can leave a
-// stray ".<name>.tmp-*" file next to path; it is never read. A symlink at path is followed:
-// its target is replaced and the link kept.
+// stray ".<name>.tmp-*" file next to path; it is never read. A symlink at path is followed,
+// dangling or not: its target is written and the link kept. Anything but a regular file at the
+// target (a device, FIFO, socket, directory) is refused with fsutil.ErrNotRegular.
 //
 // Save only replaces a file this DB was loaded from (or last saved to) and that has not
 // changed since; any other existing file gives ErrConflict, so a database that failed to
@@ -361,9 +359,10 @@ func OpenOrCreate(path string, space Space) (*DB, error) {
 // rename are not one atomic step: concurrent writers still need a lock of their own.
 func (db *DB) Save(path string) error {
 	// Renaming over a symlink would replace the link and leave its target stale: write
-	// where it points instead.
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+	// where it points instead (a dangling link's target too), and never over a device.
+	path, err := fsutil.Destination(path)
+	if err != nil {
+		return fmt.Errorf("save database: %w", err)
 	}
 	mode := fs.FileMode(0o600) // embeddings are biometric data
 	fi, err := os.Stat(path)

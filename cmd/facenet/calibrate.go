@@ -18,11 +18,12 @@ func init() {
 
 func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calibrate", "--model DIR [--folds K] [--png FILE] [--json] [--write-threshold] FOLDER", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
-	folds := fs.Int("folds", 10, "cross-validation folds (lowered to the number of genuine pairs when there are fewer)")
+	model, profile := modelFlags(fs)
+	folds := intFlag(fs, "folds", 10, 2, "cross-validation folds, at least 2 (lowered, with a note, to the number of genuine pairs when there are fewer)")
 	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
 	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
-	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile ("+encoding.ProfileFile+")")
+	jpegDec := jpegDecoderFlag(fs)
+	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile in use ("+encoding.ProfileFile+", or the --profile one)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -30,14 +31,18 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if *model == "" || len(rest) != 1 {
 		return usageError("want --model DIR and one FOLDER (one sub-folder of images per identity)")
 	}
-	if *folds < 2 {
-		return usageError("--folds must be at least 2")
+	if err := checkDestination("--png", *pngPath); err != nil {
+		return err
+	}
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
 	}
 	todo, err := scanIdentityFolder(rest[0])
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
@@ -76,22 +81,35 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *pngPath != "" {
 		if err := writeAtomic(*pngPath, 0o644, cal.WritePNG); err != nil {
-			return fmt.Errorf("calibration plot: %w", err)
+			return fmt.Errorf("--png: calibration plot: %w", err)
 		}
-		fmt.Fprintf(stderr, "plot: %s\n", *pngPath)
+		fmt.Fprintf(stderr, "plot: %s\n", displayPath(*pngPath))
 	}
 	if *write {
-		if err := writeThreshold(*model, enc.Profile(), cal.Threshold); err != nil {
+		file := encoding.ProfileFile
+		if *profile != "" {
+			file = encoding.NamedProfileFile(*profile)
+		}
+		// --jpeg-decoder is for this run: the profile file keeps the decoder it had.
+		prof := enc.Profile()
+		if dec != "" {
+			onDisk, _, err := encoding.LoadNamedProfile(*model, *profile)
+			if err != nil {
+				return err
+			}
+			prof.Input.JPEGDecoder = onDisk.Input.JPEGDecoder
+		}
+		if err := writeThreshold(filepath.Join(*model, filepath.FromSlash(file)), prof, cal.Threshold); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, encoding.ProfileFile))
+		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, file))
 	}
 	return nil
 }
 
-// writeThreshold stores threshold in the model's profile file, creating the file from the profile in
+// writeThreshold stores threshold in the profile file at path, creating the file from the profile in
 // use when the model had none. Identity databases stay valid: their space leaves the threshold out.
-func writeThreshold(dir string, prof encoding.Profile, threshold float64) error {
+func writeThreshold(path string, prof encoding.Profile, threshold float64) error {
 	prof.Distance.Threshold = threshold
 	if err := prof.Validate(); err != nil {
 		return err
@@ -100,7 +118,6 @@ func writeThreshold(dir string, prof encoding.Profile, threshold float64) error 
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, filepath.FromSlash(encoding.ProfileFile))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write profile: %w", err)
 	}

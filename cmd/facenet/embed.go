@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 
@@ -20,11 +19,15 @@ func init() {
 }
 
 func runEmbed(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("embed", "--model DIR [--json] [--raw] [--batch N] IMAGE...", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	fs := newFlagSet("embed", "--model DIR [--json] [--raw] [--batch N] IMAGE...\n\n"+
+		"Prints one line per image, \"PATH: v1 v2 ...\". A PATH holding a character that would break or\n"+
+		"disguise the line (a newline, a control or format character, invalid UTF-8) or starting with '\"'\n"+
+		"is printed Go-quoted (strconv.Quote: \"a\\nb.jpg\"); --json escapes it as JSON does.\n", stderr)
+	model, profile := modelFlags(fs)
 	asJSON := fs.Bool("json", false, `one JSON object per line: {"image": "<path>", "embedding": [...]}`)
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -35,10 +38,11 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *batch <= 0 {
-		return usageError("--batch must be positive, got %d", *batch)
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
@@ -66,7 +70,8 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 			w.WriteByte('\n')
 			continue
 		}
-		fmt.Fprintf(w, "%s:", images[i])
+		w.WriteString(displayPath(images[i]))
+		w.WriteByte(':')
 		for _, v := range e {
 			w.WriteByte(' ')
 			w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))

@@ -25,9 +25,11 @@ func init() {
 
 // space is the embedding space an encoder produces: the weights' fingerprint and the parts of the
 // profile that change the vectors. The threshold is left out on purpose, so calibrating it does not
-// orphan the databases made before.
+// orphan the databases made before. The JPEG decoder is left out too: libjpeg-turbo and libjpeg 9
+// differ by a few levels on some pixels, so their vectors are as comparable as two photographs.
 func space(enc *encoding.Encoder) (verify.Space, error) {
 	p := enc.Profile()
+	p.Input.JPEGDecoder = ""
 	prof, err := json.Marshal(struct {
 		Signature encoding.SignatureProfile `json:"signature"`
 		Input     encoding.InputProfile     `json:"input"`
@@ -58,18 +60,22 @@ type enrolment struct {
 
 func runEnroll(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("enroll", "--model DIR --db FILE [--replace] NAME=IMAGE... | --dir FOLDER", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file, created if missing (required)")
 	dir := fs.String("dir", "", "folder with one sub-folder of images per identity")
 	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	pairs, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if *model == "" || *dbPath == "" {
 		return usageError("--model and --db are required")
+	}
+	if err := checkDestination("--db", *dbPath); err != nil {
+		return err
 	}
 	var todo []enrolment
 	switch {
@@ -91,10 +97,11 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}
 	}
-	if *batch <= 0 {
-		return usageError("--batch must be positive, got %d", *batch)
+	dec, err := parseJPEGDecoderFlag(*jpegDec)
+	if err != nil {
+		return err
 	}
-	enc, closeModel, err := openEncoder(*model, encoding.EncoderOptions{BatchSize: *batch})
+	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
 	if err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "enrolled %d images of %d identities into %s (%d identities, %d samples)\n",
-		total(todo), len(todo), *dbPath, db.Len(), db.NumSamples())
+		total(todo), len(todo), displayPath(*dbPath), db.Len(), db.NumSamples())
 	return nil
 }
 
@@ -206,18 +213,22 @@ type probeSetup struct {
 	close     func() error
 }
 
-func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup, error) {
+func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch int, jpegDecoder string) (*probeSetup, error) {
 	if model == "" || dbPath == "" {
 		return nil, usageError("--model and --db are required")
 	}
 	if batch <= 0 {
 		return nil, usageError("--batch must be positive, got %d", batch)
 	}
+	dec, err := parseJPEGDecoderFlag(jpegDecoder)
+	if err != nil {
+		return nil, err
+	}
 	db, err := verify.Open(dbPath)
 	if err != nil {
 		return nil, err
 	}
-	enc, closeModel, err := openEncoder(model, encoding.EncoderOptions{BatchSize: batch})
+	enc, closeModel, err := openEncoder(model, profile, encoding.EncoderOptions{BatchSize: batch, JPEGDecoder: dec})
 	if err != nil {
 		return nil, err
 	}
@@ -229,18 +240,17 @@ func openProbe(model, dbPath string, threshold float64, batch int) (*probeSetup,
 		closeModel()
 		return nil, fmt.Errorf("database %s and model %s: %w", dbPath, model, err)
 	}
-	if threshold <= 0 {
-		threshold = enc.Profile().Distance.Threshold
-	}
-	return &probeSetup{enc: enc, db: db, threshold: threshold, close: closeModel}, nil
+	return &probeSetup{enc: enc, db: db, threshold: threshold.value(enc.Profile().Distance.Threshold), close: closeModel}, nil
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", "--model DIR --db FILE [--threshold T] [--json] IMAGE IDENTITY", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file (required)")
-	threshold := fs.Float64("threshold", 0, "accept when distance < threshold (default: the model profile's, 0.7 for the notebook)")
+	threshold := &thresholdFlag{}
+	fs.Var(threshold, "threshold", "accept when distance < threshold, a finite number > 0 (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
+	jpegDec := jpegDecoderFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -249,7 +259,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
 	}
 	img, identity := rest[0], rest[1]
-	p, err := openProbe(*model, *dbPath, *threshold, 1)
+	p, err := openProbe(*model, *profile, *dbPath, threshold, 1, *jpegDec)
 	if err != nil {
 		return err
 	}
@@ -275,21 +285,23 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if d.Accepted {
 		rel = "<"
 	}
-	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", img, d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
+	_, err = fmt.Fprintf(stdout, "%s: %s (distance %s %s %v)\n", displayPath(img), d.Message(), verify.FormatFloat32(d.Distance), rel, d.Threshold)
 	return err
 }
 
 func runIdentify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("identify", "--model DIR --db FILE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
-	model := fs.String("model", "", "SavedModel directory (required)")
+	model, profile := modelFlags(fs)
 	dbPath := fs.String("db", "", "identity database file (required)")
-	threshold := fs.Float64("threshold", 0, "unknown when distance > threshold (default: the model profile's)")
-	top := fs.Int("top", 0, "also list the K nearest identities")
+	threshold := &thresholdFlag{}
+	fs.Var(threshold, "threshold", "unknown when distance > threshold, a finite number > 0 (default: the model profile's)")
+	top := intFlag(fs, "top", 0, 0, "also list the K nearest identities")
 	explain := fs.Bool("v", false, "also print the runner-up and the margin to it")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
-	batch := fs.Int("batch", 1, batchHelp)
+	batch := intFlag(fs, "batch", 1, 1, batchHelp)
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -297,13 +309,13 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *top < 0 {
-		return usageError("--top must be >= 0")
-	}
 	if *sheet != "" && *gallery == "" {
 		return usageError("--sheet needs --gallery")
 	}
-	p, err := openProbe(*model, *dbPath, *threshold, *batch)
+	if err := checkDestination("--sheet", *sheet); err != nil {
+		return err
+	}
+	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch, *jpegDec)
 	if err != nil {
 		return err
 	}
@@ -316,7 +328,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	defer w.Flush()
 	width := 0
 	for _, img := range images {
-		width = max(width, len(img)+1)
+		width = max(width, len(displayPath(img))+1)
 	}
 	// A large database pays for building the quantized index once (under a second for a million
 	// samples) and then answers each probe ~20x faster than the exact scan, with the same answers.
@@ -356,7 +368,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 			w.Write(append(line, '\n'))
 			continue
 		}
-		fmt.Fprintf(w, "%-*s %s", width, img+":", m.Message())
+		fmt.Fprintf(w, "%-*s %s", width, displayPath(img)+":", m.Message())
 		if *explain && m.RunnerUp != "" {
 			fmt.Fprintf(w, "   [nearest %s %s, runner-up %s %s, margin %.4f]", m.Identity,
 				verify.FormatFloat32(m.Distance), m.RunnerUp, verify.FormatFloat32(m.RunnerUpDistance), m.Margin)
@@ -367,10 +379,10 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *sheet != "" {
-		if err := writeSheet(*sheet, *gallery, rows); err != nil {
+		if err := writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.enc.Profile().Input.JPEGDecoder)); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "contact sheet: %s\n", *sheet)
+		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))
 	}
 	return w.Flush()
 }

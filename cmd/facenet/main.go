@@ -14,7 +14,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself in init, so the
@@ -45,12 +47,16 @@ func usageError(format string, args ...any) error {
 }
 
 // newFlagSet gives every command the same flag behaviour: errors are returned, not printed and exited.
+// The flag package prints a parse error and the whole usage on every bad flag; the CLI prints
+// errors as one line, so the usage is printed for -h only (by parseFlags).
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: facenet %s %s\n", name, usage)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
@@ -58,13 +64,18 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 // parseFlags parses args and lets flags and positional arguments come in any order, as users type
 // them ("facenet embed img.jpg --json").
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	// flag calls Usage on errors too: only -h prints it.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %v (facenet %s -h lists the flags)", errUsage, err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -110,6 +121,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := c.run(args[1:], stdout, stderr)
+	if err != nil {
+		err = oneLineError{err}
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -122,6 +136,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "facenet %s: %v\n", name, err)
 		return 1
 	}
+}
+
+// oneLineError prints an error on one line whatever it quotes: a path or name holding a newline
+// (or another line-breaking character) would otherwise split it, so those are escaped as in Go
+// strings. Unwrap keeps errors.Is working.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string { return lineBreaks.Replace(e.err.Error()) }
+
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\v", `\v`, "\f", `\f`,
+	"\u0085", `\u0085`, "\u2028", `\u2028`, "\u2029", `\u2029`)
+
+func (e oneLineError) Unwrap() error { return e.err }
+
+// displayPath returns a path as the text outputs print it: as it is, or Go-quoted (strconv.Quote)
+// when it holds a character that would break the line or disguise it (a newline, a control or
+// format character, a separator, invalid UTF-8), or starts with a double quote, so one image is
+// always one record. A quoted path is read back with strconv.Unquote (or as a JSON string when it
+// has no \x escapes).
+func displayPath(p string) string {
+	if strings.HasPrefix(p, `"`) || !utf8.ValidString(p) || strings.IndexFunc(p, func(r rune) bool { return !strconv.IsPrint(r) }) >= 0 {
+		return strconv.Quote(p)
+	}
+	return p
 }
 
 func main() {

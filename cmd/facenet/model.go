@@ -1,29 +1,44 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/fpcache"
 	"github.com/facenet-go/facenet/tfmodel"
 )
 
-// openEncoder loads the SavedModel in dir with its profile (or the notebook's defaults when it has
-// none) and returns an encoder over it; close releases the TensorFlow session.
-func openEncoder(dir string, opts encoding.EncoderOptions) (enc *encoding.Encoder, closeFn func() error, err error) {
-	prof, found, err := encoding.LoadProfile(dir)
+// modelFlags registers the flags of every command that runs a model: --model and --profile.
+func modelFlags(fs *flag.FlagSet) (dir, profile *string) {
+	dir = fs.String("model", "", "SavedModel directory (required)")
+	profile = fs.String("profile", "", "which of the model's profiles to apply: its default ("+encoding.ProfileFile+
+		") unless named; facenet-keras also has \"accuracy\" (facenet's prewhiten and bilinear resize, "+
+		encoding.NamedProfileFile("accuracy")+")")
+	return dir, profile
+}
+
+// openEncoder loads the SavedModel in dir with its profile called profile ("" for its default one, or
+// the notebook's rules when it has none) and returns an encoder over it; close releases the TensorFlow
+// session.
+func openEncoder(dir, profile string, opts encoding.EncoderOptions) (enc *encoding.Encoder, closeFn func() error, err error) {
+	prof, found, err := encoding.LoadProfileWith(dir, fpcache.Fingerprint)
+	if profile != "" {
+		prof, found, err = encoding.LoadNamedProfile(dir, profile)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	restore := quietStderr()
-	m, err := tfmodel.Load(dir, tfmodel.Options{
+	m, err := loadModel(dir, tfmodel.Options{
 		Tags:      prof.Signature.TagSet,
 		Signature: prof.Signature.SignatureDef,
 		Input:     prof.Signature.Input,
 		Output:    prof.Signature.Output,
+		Quiet:     quietStderr,
 	})
-	restore()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,10 +81,18 @@ func adaptToSignature(in encoding.InputProfile, shape []int64) encoding.InputPro
 	return in
 }
 
+// loadModel is tfmodel.Load; the reliability tests replace it in a child process to crash inside
+// the quiet window.
+var loadModel = tfmodel.Load
+
 // quietStderr points file descriptor 2 at /dev/null until restore is called. TensorFlow's loader
 // logs INFO lines ("MLIR V1 optimization pass is not enabled") through a copy of absl that no
-// environment variable reaches, and the CLI promises one line per error; Load's failures come
-// back as errors, so nothing is lost.
+// environment variable reaches, and the CLI promises one line per error. tfmodel calls it around
+// TensorFlow's C loader only (every Go-side check and read runs before, with stderr intact), and
+// Load's failures come back as errors, printed after restore. A crash inside the window (a Go
+// fatal error such as "out of memory", a panic, a signal from TensorFlow's C++ code) would
+// otherwise print its report into /dev/null and leave only exit status 2: the runtime's crash
+// output is pointed at the real stderr for the duration, so it always reaches the user.
 func quietStderr() (restore func()) {
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
@@ -80,12 +103,19 @@ func quietStderr() (restore func()) {
 	if err != nil {
 		return func() {}
 	}
+	real := os.NewFile(uintptr(saved), "stderr")
+	if err := debug.SetCrashOutput(real, debug.CrashOptions{}); err != nil {
+		real.Close()
+		return func() {}
+	}
 	if err := syscall.Dup3(int(null.Fd()), 2, 0); err != nil {
-		syscall.Close(saved)
+		debug.SetCrashOutput(nil, debug.CrashOptions{})
+		real.Close()
 		return func() {}
 	}
 	return func() {
 		syscall.Dup3(saved, 2, 0)
-		syscall.Close(saved)
+		debug.SetCrashOutput(nil, debug.CrashOptions{})
+		real.Close()
 	}
 }

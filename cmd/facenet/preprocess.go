@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,12 +21,13 @@ func init() {
 func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("preprocess",
 		"--size HxW [--interpolation nearest] [--keep-aspect-ratio] [--uint8] [--channels-first] --out FILE.npy IMAGE", stderr)
-	size := fs.String("size", "", `target size as HEIGHTxWIDTH, e.g. 160x160 (load_img's target_size); empty keeps the image's size`)
+	size := fs.String("size", "", fmt.Sprintf("target size as HEIGHTxWIDTH, e.g. 160x160 (load_img's target_size), each side 1..%d; empty keeps the image's size", encoding.MaxInputSide))
 	interpName := fs.String("interpolation", "nearest", "nearest, bilinear, bicubic, hamming, box or lanczos")
 	keep := fs.Bool("keep-aspect-ratio", false, "crop the centred box of the target's aspect ratio before resizing")
 	asUint8 := fs.Bool("uint8", false, "write the resized RGB bytes as uint8 instead of the float32 model input")
 	channelsFirst := fs.Bool("channels-first", false, "write (3, H, W) instead of (H, W, 3)")
 	out := fs.String("out", "", "the .npy file to write (required)")
+	jpegDec := jpegDecoderFlag(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -36,10 +38,16 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	if len(images) != 1 {
 		return usageError("want exactly one IMAGE, got %d", len(images))
 	}
+	if err := checkDestination("--out", *out); err != nil {
+		return err
+	}
 	opts := encoding.LoadOptions{KeepAspectRatio: *keep}
+	if opts.JPEGDecoder, err = parseJPEGDecoderFlag(*jpegDec); err != nil {
+		return err
+	}
 	if *size != "" {
 		if opts.Height, opts.Width, err = parseSize(*size); err != nil {
-			return usageError("--size: %v", err)
+			return usageError("--size %v", err)
 		}
 	}
 	if opts.Interpolation, err = encoding.ParseInterpolation(*interpName); err != nil {
@@ -71,7 +79,7 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 		return encoding.WriteNPY(w, shape, data)
 	}
 	if err := writeAtomic(*out, 0o644, write); err != nil {
-		return fmt.Errorf("write %s: %w", *out, err)
+		return fmt.Errorf("--out: write %s: %w", *out, err)
 	}
 	dtype := "float32"
 	if *asUint8 {
@@ -81,22 +89,30 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	for i, d := range shape {
 		dims[i] = strconv.Itoa(d)
 	}
-	fmt.Fprintf(stdout, "%s: %s (%s) from %s\n", *out, dtype, strings.Join(dims, ", "), images[0])
+	fmt.Fprintf(stdout, "%s: %s (%s) from %s\n", displayPath(*out), dtype, strings.Join(dims, ", "), displayPath(images[0]))
 	return nil
 }
 
-// parseSize reads "HEIGHTxWIDTH", the order of keras' target_size.
+// parseSize reads "HEIGHTxWIDTH", the order of keras' target_size. Each side is at most
+// encoding.MaxInputSide, the bound model profiles have: the output is a float32 tensor of that
+// size, and 100000x100000 would ask for 120 GB (it died with a 111-line stack trace).
 func parseSize(s string) (height, width int, err error) {
 	hs, ws, ok := strings.Cut(strings.ToLower(s), "x")
 	if !ok {
 		return 0, 0, fmt.Errorf("%q is not HEIGHTxWIDTH", s)
 	}
-	height, err1 := strconv.Atoi(hs)
-	width, err2 := strconv.Atoi(ws)
-	if err1 != nil || err2 != nil || height <= 0 || width <= 0 {
-		return 0, 0, fmt.Errorf("%q is not HEIGHTxWIDTH with positive integers", s)
+	var sides [2]int
+	for i, v := range []string{hs, ws} {
+		n, err := strconv.Atoi(v)
+		switch {
+		case (err == nil && n > encoding.MaxInputSide) || (errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-")):
+			return 0, 0, fmt.Errorf("%q: each side must be at most %d", s, encoding.MaxInputSide)
+		case err != nil || n <= 0:
+			return 0, 0, fmt.Errorf("%q is not HEIGHTxWIDTH with positive integers", s)
+		}
+		sides[i] = n
 	}
-	return height, width, nil
+	return sides[0], sides[1], nil
 }
 
 // planar reorders RGB bytes into three planes (channels first).

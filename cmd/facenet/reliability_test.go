@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +31,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/fpcache"
 	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/tfmodel"
 	"github.com/facenet-go/facenet/verify"
 )
 
@@ -41,6 +45,7 @@ const (
 	rbCLIEnv      = "FACENET_RELIABILITY_CLI"
 	rbASEnv       = "FACENET_RELIABILITY_AS"
 	rbHWMEnv      = "FACENET_RELIABILITY_HWM"
+	rbCrashEnv    = "FACENET_RELIABILITY_LOAD_CRASH" // "panic" or "oom" inside the quiet window
 	rbTrialsEnv   = "FACENET_CRASH_TRIALS"
 	rbDeadline    = 10 * time.Second
 	rbChildMemory = 4 << 30 // enough for TensorFlow and a small model
@@ -58,6 +63,18 @@ func TestMain(m *testing.M) {
 				os.Exit(3)
 			}
 		}
+		if mode := os.Getenv(rbCrashEnv); mode != "" {
+			// Crash where TensorFlow's loader runs, with stderr pointed at /dev/null as it is then.
+			loadModel = func(dir string, opts tfmodel.Options) (*tfmodel.Model, error) {
+				restore := opts.Quiet()
+				defer restore()
+				if mode == "oom" {
+					big := make([]byte, 1<<42) // 4 TiB: past any address-space limit
+					big[len(big)-1] = 1
+				}
+				panic("crash inside the quiet window")
+			}
+		}
 		code := run(os.Args[1:], os.Stdout, os.Stderr)
 		if path := os.Getenv(rbHWMEnv); path != "" {
 			// ru_maxrss of a child counts the parent's pages it shared before exec; VmHWM does not.
@@ -71,10 +88,19 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(code)
 	}
+	// Fingerprints of profile-less models are cached in the user cache directory
+	// (internal/fpcache): the tests, and the CLI processes they start, use a private one.
+	cache, err := os.MkdirTemp("", "facenet-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
 	if rbShared.dir != "" {
 		os.RemoveAll(rbShared.dir)
 	}
+	os.RemoveAll(cache)
 	os.Exit(code)
 }
 
@@ -600,7 +626,7 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 		require.NoError(t, err, "%s=%q", rbTrialsEnv, s)
 		trials = n
 	}
-	enc, closeModel, err := openEncoder(w.model, encoding.EncoderOptions{BatchSize: 1})
+	enc, closeModel, err := openEncoder(w.model, "", encoding.EncoderOptions{BatchSize: 1})
 	require.NoError(t, err)
 	defer closeModel()
 	sp, err := space(enc)
@@ -696,4 +722,451 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 	}
 	t.Logf("%d kills of facenet enroll (a run takes %v): %d left the old database, %d the new one, %d interrupted a save (temporary file left behind)",
 		trials, full.Round(time.Millisecond), before, after, midSave)
+}
+
+// rbModelCopy copies the control model into a new folder, with a profile (so the weights are not
+// hashed and TensorFlow's own reads are reached) or without one.
+func rbModelCopy(t *testing.T, good string, withProfile bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "model")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(good)))
+	if withProfile {
+		prof := encoding.NotebookProfile()
+		prof.Input.Height, prof.Input.Width = 16, 16
+		prof.Fingerprint = "sha256:test"
+		raw, err := json.Marshal(prof)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "assets.extra"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.FromSlash(encoding.ProfileFile)), raw, 0o644))
+	}
+	return dir
+}
+
+// TestReliabilityModelFiles replaces, one at a time, every file the program or TensorFlow opens
+// in a model folder by a FIFO nobody writes to, a symlink to /dev/zero, a socket or a 3 GiB sparse
+// file. `facenet embed` (with and without a profile: without one the weights are hashed, with
+// one TensorFlow reads them) must refuse each with one line naming the file and what it is,
+// without waiting or reading; `facenet inspect` must not hang either.
+func TestReliabilityModelFiles(t *testing.T) {
+	w := rbSetup(t)
+	img := w.good[0]
+	files := []string{"saved_model.pb", "fingerprint.pb", "variables/variables.index",
+		"variables/variables.data-00000-of-00001", encoding.ProfileFile}
+	kinds := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"fifo", func(t *testing.T, path string) {
+			require.NoError(t, syscall.Mkfifo(path, 0o644))
+			w.fifos = append(w.fifos, path)
+		}, "not a regular file (a named pipe)"},
+		{"/dev/zero", func(t *testing.T, path string) { require.NoError(t, os.Symlink("/dev/zero", path)) },
+			"not a regular file (a character device)"},
+		{"socket", func(t *testing.T, path string) {
+			// bind(2) takes at most 108 bytes of path: bind short, then move the socket in place.
+			short, err := os.MkdirTemp("", "s")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(short) })
+			l, err := net.Listen("unix", filepath.Join(short, "s"))
+			require.NoError(t, err)
+			t.Cleanup(func() { l.Close() })
+			require.NoError(t, os.Rename(filepath.Join(short, "s"), path))
+		}, "not a regular file (a socket)"},
+		{"sparse 3 GiB", func(t *testing.T, path string) {
+			f, err := os.Create(path)
+			require.NoError(t, err)
+			require.NoError(t, f.Truncate(3<<30))
+			require.NoError(t, f.Close())
+		}, ""}, // per file below: over its limit, or (variables data) left to TensorFlow
+	}
+	for _, withProfile := range []bool{false, true} {
+		for _, file := range files {
+			if file == encoding.ProfileFile && !withProfile {
+				continue
+			}
+			for _, k := range kinds {
+				if k.name == "sparse 3 GiB" && strings.HasPrefix(file, "variables/variables.data") {
+					continue // within MaxVariablesFileBytes: weights may be that large
+				}
+				name := fmt.Sprintf("profile=%v/%s/%s", withProfile, file, k.name)
+				t.Run(name, func(t *testing.T) {
+					dir := rbModelCopy(t, w.model, withProfile)
+					path := filepath.Join(dir, filepath.FromSlash(file))
+					require.NoError(t, os.RemoveAll(path))
+					k.make(t, path)
+					want := k.want
+					if k.name == "sparse 3 GiB" {
+						want = "file too large: 3221225472 bytes"
+					}
+					r := w.rbRun(t, "embed", "--model", dir, img)
+					requireOneLineError(t, "embed", r, path, want)
+					require.Less(t, r.elapsed, 5*time.Second)
+					ins := w.rbRun(t, "inspect", dir)
+					if file == "saved_model.pb" {
+						requireOneLineError(t, "inspect", ins, path, want)
+					} else {
+						require.Equal(t, 0, ins.code, ins.stderr)
+					}
+				})
+			}
+		}
+	}
+	t.Run("fingerprint.pb is a FIFO: inspect warns", func(t *testing.T) {
+		dir := rbModelCopy(t, w.model, false)
+		path := filepath.Join(dir, "fingerprint.pb")
+		require.NoError(t, os.Remove(path))
+		require.NoError(t, syscall.Mkfifo(path, 0o644))
+		w.fifos = append(w.fifos, path)
+		r := w.rbRun(t, "inspect", dir)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stderr, "fingerprint.pb unreadable")
+		require.Contains(t, r.stderr, "not a regular file (a named pipe)")
+	})
+}
+
+// TestReliabilityFingerprintCache: a model without a profile is hashed once; later commands take
+// the fingerprint from the cache (internal/fpcache, whose tests prove a hit skips hashing and a
+// rewritten file misses), and a changed variables/ gives a new fingerprint, so a database made
+// before is refused.
+func TestReliabilityFingerprintCache(t *testing.T) {
+	w := rbSetup(t)
+	dir := rbModelCopy(t, w.model, false)
+	want, err := encoding.Fingerprint(dir)
+	require.NoError(t, err)
+	r := w.rbRun(t, "embed", "--model", dir, w.good[0])
+	require.Equal(t, 0, r.code, r.stderr)
+	cacheDir, err := fpcache.Dir()
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(cacheDir, fpcache.FileName))
+	require.NoError(t, err)
+	real, err := filepath.EvalSymlinks(dir)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), strconv.Quote(real))
+	require.Contains(t, string(raw), want)
+
+	db := filepath.Join(t.TempDir(), "faces.db")
+	r = w.rbRun(t, "enroll", "--model", dir, "--db", db, "--quiet", "andrew="+w.good[0])
+	require.Equal(t, 0, r.code, r.stderr)
+	// Another file under variables/ (TensorFlow ignores it, the fingerprint counts it): the
+	// cache must not answer with the old fingerprint.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "variables", "notes.txt"), []byte("retrained"), 0o644))
+	r = w.rbRun(t, "verify", "--model", dir, "--db", db, w.good[0], "andrew")
+	requireOneLineError(t, "verify", r, db)
+}
+
+// TestReliabilityExitCodes: usage errors exit 2, failures 1, each with one line; a crash while
+// TensorFlow's loader runs (stderr then points at /dev/null) still prints its report to the real
+// stderr. Go's runtime exits 2 after a crash whatever the program wants; the report tells it from
+// a usage error, which is one "facenet <cmd>:" line.
+func TestReliabilityExitCodes(t *testing.T) {
+	w := rbSetup(t)
+	t.Run("usage and failure", func(t *testing.T) {
+		tests := []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{"embed", w.good[0]}, 2, "--model is required"},
+			{[]string{"embed", "--model", w.model, "--batch", "x", w.good[0]}, 2, "invalid value"},
+			{[]string{"embed", "--model", filepath.Join(t.TempDir(), "none"), w.good[0]}, 1, "no such file or directory"},
+			{[]string{"embed", "--model", w.model, filepath.Join(t.TempDir(), "none.jpg")}, 1, "no such file"},
+		}
+		for _, tt := range tests {
+			r := rbProcess(t, nil, tt.args...)
+			requireNoCrash(t, r)
+			require.Equal(t, tt.code, r.code, "%v: %s", tt.args, r.stderr)
+			require.Contains(t, r.goLines(), tt.want)
+			require.Equal(t, 1, strings.Count(r.goLines(), "\n")+1, "one line: %q", r.goLines())
+		}
+	})
+	for _, mode := range []struct{ name, want string }{
+		{"panic", "panic: crash inside the quiet window"},
+		// The runtime prints a fatal error's first line only to fd 2 (here /dev/null); its stack
+		// reaches the crash output.
+		{"oom", "runtime.throw"},
+	} {
+		t.Run("crash while loading: "+mode.name, func(t *testing.T) {
+			r := rbProcess(t, map[string]string{rbCrashEnv: mode.name, rbASEnv: strconv.FormatUint(rbChildMemory, 10)},
+				"embed", "--model", w.model, w.good[0])
+			require.NotEqual(t, 0, r.code)
+			require.Contains(t, r.stderr, mode.want, "the crash report must reach stderr")
+			require.Contains(t, r.stderr, "goroutine ", "with its stack")
+		})
+	}
+}
+
+// TestReliabilityDestinations: every flag that names a file to write (preprocess --out,
+// calibrate --png, identify --sheet, enroll --db) refuses a character device, a FIFO, a socket
+// and a directory in one line, leaving them as they were, and writes through a symlink, dangling
+// or not, keeping the link.
+func TestReliabilityDestinations(t *testing.T) {
+	w := rbSetup(t)
+	gallery := t.TempDir()
+	for i, n := range []string{"andrew", "kian", "younes"} {
+		require.NoError(t, os.Symlink(w.good[i], filepath.Join(gallery, n+".jpg")))
+	}
+	calib := rbIdentityFolder(t, w, rbInput{path: w.good[3]})
+	commands := []struct {
+		flag string
+		args func(dest string) []string
+	}{
+		{"--out", func(dest string) []string {
+			return []string{"preprocess", "--size", "16x16", "--out", dest, w.good[0]}
+		}},
+		{"--png", func(dest string) []string { return []string{"calibrate", "--model", w.model, "--png", dest, calib} }},
+		{"--sheet", func(dest string) []string {
+			db := filepath.Join(t.TempDir(), "faces.db")
+			require.NoError(t, os.WriteFile(db, w.db, 0o600))
+			return []string{"identify", "--model", w.model, "--db", db, "--sheet", dest, "--gallery", gallery, w.good[0]}
+		}},
+		{"--db", func(dest string) []string {
+			return []string{"enroll", "--model", w.model, "--db", dest, "--quiet", "carol=" + w.good[3]}
+		}},
+	}
+	refused := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"character device", func(t *testing.T, path string) {
+			// A /dev/null (1, 3) of the test's own: the bug would replace this one, not the real one.
+			if err := syscall.Mknod(path, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+				require.NoError(t, os.Symlink(os.DevNull, path)) // not root: the real one, refused before any write
+			}
+		}, "(a character device)"},
+		{"fifo", func(t *testing.T, path string) {
+			require.NoError(t, syscall.Mkfifo(path, 0o644))
+			w.fifos = append(w.fifos, path)
+		}, "(a named pipe)"},
+		{"socket", func(t *testing.T, path string) {
+			l, err := net.Listen("unix", path)
+			require.NoError(t, err)
+			t.Cleanup(func() { l.Close() })
+		}, "(a socket)"},
+		{"directory", func(t *testing.T, path string) { require.NoError(t, os.Mkdir(path, 0o755)) }, "(a directory)"},
+	}
+	for _, c := range commands {
+		t.Run(c.flag, func(t *testing.T) {
+			for _, k := range refused {
+				t.Run(k.name, func(t *testing.T) {
+					dir, err := os.MkdirTemp("", "d") // short: a socket path has at most 108 bytes
+					require.NoError(t, err)
+					t.Cleanup(func() { os.RemoveAll(dir) })
+					dest := filepath.Join(dir, "dest")
+					k.make(t, dest)
+					before, err := os.Lstat(dest)
+					require.NoError(t, err)
+					args := c.args(dest)
+					r := w.rbRun(t, args...)
+					requireOneLineError(t, args[0], r, c.flag, dest, "not a regular file "+k.want)
+					after, err := os.Lstat(dest)
+					require.NoError(t, err)
+					require.Equal(t, before.Mode(), after.Mode(), "the destination is left as it was")
+					entries, err := os.ReadDir(dir)
+					require.NoError(t, err)
+					require.Len(t, entries, 1, "nothing written beside it")
+				})
+			}
+			for _, link := range []string{"symlink", "dangling symlink"} {
+				t.Run(link, func(t *testing.T) {
+					dir := t.TempDir()
+					dest, target := filepath.Join(dir, "dest"), filepath.Join(dir, "sub", "target")
+					require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+					require.NoError(t, os.Symlink("sub/target", dest))
+					if link == "symlink" {
+						if c.flag == "--db" {
+							require.NoError(t, os.WriteFile(target, w.db, 0o600))
+						} else {
+							require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
+						}
+					}
+					args := c.args(dest)
+					r := w.rbRun(t, args...)
+					require.Equal(t, 0, r.code, r.stderr)
+					fi, err := os.Lstat(dest)
+					require.NoError(t, err)
+					require.Equal(t, fs.ModeSymlink, fi.Mode().Type(), "the link stays a link")
+					got, err := os.ReadFile(target)
+					require.NoError(t, err)
+					require.NotEqual(t, "old", string(got), "the target holds the new file")
+					require.NotEmpty(t, got)
+					if c.flag == "--db" {
+						db, err := verify.Open(dest)
+						require.NoError(t, err)
+						require.True(t, db.Has("carol"))
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestReliabilityNumericFlags: every numeric flag of every command refuses a value it cannot use
+// (exit 2, one line naming the flag), instead of replacing it by a default; a usable value works.
+func TestReliabilityNumericFlags(t *testing.T) {
+	w := rbSetup(t)
+	db := filepath.Join(t.TempDir(), "faces.db")
+	require.NoError(t, os.WriteFile(db, w.db, 0o600))
+	calib := rbIdentityFolder(t, w, rbInput{path: w.good[3]})
+	img := w.good[0]
+	cmds := map[string]func(flag, v string) []string{
+		"verify": func(f, v string) []string {
+			return []string{"verify", "--model", w.model, "--db", db, f, v, w.good[1], "andrew"}
+		},
+		"identify": func(f, v string) []string {
+			return []string{"identify", "--model", w.model, "--db", db, f, v, img}
+		},
+		"embed": func(f, v string) []string { return []string{"embed", "--model", w.model, f, v, img} },
+		"enroll": func(f, v string) []string {
+			return []string{"enroll", "--model", w.model, "--db", db, "--quiet", f, v, "carol=" + img}
+		},
+		"calibrate": func(f, v string) []string { return []string{"calibrate", "--model", w.model, f, v, calib} },
+	}
+	bad := []struct {
+		cmd, flag string
+		values    []string
+		want      string
+	}{
+		{"verify", "--threshold", []string{"-1", "-0", "0", "NaN", "nan", "Inf", "+Inf", "-Inf", "1e999", "x", ""}, ""},
+		{"identify", "--threshold", []string{"-1", "-0", "0", "NaN", "Inf", "1e999"}, ""},
+		{"identify", "--top", []string{"-1", "x", "1.5", "99999999999999999999"}, ""},
+		{"identify", "--batch", []string{"0", "-1"}, "must be at least 1"},
+		{"identify", "--batch", []string{"x", "2.5"}, "not an integer"},
+		{"embed", "--batch", []string{"0", "-3", "1e3"}, ""},
+		{"enroll", "--batch", []string{"0", "-1"}, "must be at least 1"},
+		{"calibrate", "--folds", []string{"1", "0", "-5", "x"}, ""},
+	}
+	for _, b := range bad {
+		for _, v := range b.values {
+			t.Run(b.cmd+" "+b.flag+" "+v, func(t *testing.T) {
+				args := cmds[b.cmd](b.flag, v)
+				r := w.rbRun(t, args...)
+				require.Equal(t, 2, r.code, "usage error; stdout %q stderr %q", r.stdout, r.stderr)
+				require.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+				require.Contains(t, r.stderr, "facenet "+b.cmd+": ")
+				require.Contains(t, r.stderr, strings.TrimPrefix(b.flag, "-"))
+				require.Contains(t, r.stderr, b.want)
+				require.Empty(t, r.stdout, "no answer from a refused flag")
+			})
+		}
+	}
+	t.Run("a usable threshold is used, not the profile's", func(t *testing.T) {
+		// The control model's embeddings of two different people are far apart, so a tiny
+		// threshold refuses and a large one accepts: the flag, not the profile, decided.
+		r := w.rbRun(t, cmds["verify"]("--threshold", "1e-9")...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, ">= 1e-09")
+		r = w.rbRun(t, cmds["verify"]("--threshold", "5")...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, "< 5)")
+	})
+	t.Run("an oversized --top lists every identity", func(t *testing.T) {
+		r := w.rbRun(t, cmds["identify"]("--top", "1000000")...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, " 3. ")
+	})
+}
+
+// TestReliabilityNamesAndPaths: identity names that would be invisible or spoofed in identify's
+// output (format characters, bidi controls, separators, control characters) are refused in one
+// line naming the name and the reason, and the database is left as it was; image paths holding a
+// newline or another such character keep each image one record in the text outputs, and one line
+// in errors.
+func TestReliabilityNamesAndPaths(t *testing.T) {
+	w := rbSetup(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "faces.db")
+	require.NoError(t, os.WriteFile(db, w.db, 0o600))
+	names := []struct{ name, want string }{
+		{"ki\u202ean", "U+202E, a format character (Unicode category Cf"},
+		{"kian\u200b", "U+200B, a format character"},
+		{"\u2066andrew", "U+2066, a format character"},
+		{"line\u2028sep", "U+2028, a line separator (Unicode category Zl)"},
+		{"para\u2029sep", "U+2029, a paragraph separator (Unicode category Zp)"},
+		{"tab\tname", "U+0009, a control character (Unicode category Cc)"},
+		{"new\nline", "U+000A, a control character"},
+	}
+	for _, n := range names {
+		t.Run("enroll "+strconv.Quote(n.name), func(t *testing.T) {
+			r := w.rbRun(t, "enroll", "--model", w.model, "--db", db, "--quiet", n.name+"="+w.good[3])
+			requireOneLineError(t, "enroll", r, strconv.Quote(n.name), "invalid identity name", n.want)
+			now, err := os.ReadFile(db)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(w.db, now), "the database changed")
+		})
+	}
+	t.Run("enroll --dir with such a folder name", func(t *testing.T) {
+		root := t.TempDir()
+		sub := filepath.Join(root, "ki\u202ean")
+		require.NoError(t, os.Mkdir(sub, 0o755))
+		require.NoError(t, os.Symlink(w.good[3], filepath.Join(sub, "0.jpg")))
+		r := w.rbRun(t, "enroll", "--model", w.model, "--db", db, "--quiet", "--dir", root)
+		requireOneLineError(t, "enroll", r, `"ki\u202ean"`, "U+202E")
+	})
+
+	odd := []string{"new\nline.jpg", "cr\rreturn.jpg", "rlo\u202egpj.exe", "sep\u2028.jpg", "\"quoted.jpg", "tab\t.jpg"}
+	var paths []string
+	for _, n := range odd {
+		p := filepath.Join(dir, n)
+		require.NoError(t, os.Symlink(w.good[0], p))
+		paths = append(paths, p)
+	}
+	paths = append(paths, w.good[1]) // a plain path stays as it is
+	t.Run("embed", func(t *testing.T) {
+		r := w.rbRun(t, append([]string{"embed", "--model", w.model}, paths...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		require.Len(t, lines, len(paths), "one record per image:\n%s", r.stdout)
+		for i, l := range lines {
+			if displayPath(paths[i]) == paths[i] {
+				// A plain path, or one with a '"' that does not lead: printed as is.
+				require.True(t, strings.HasPrefix(l, paths[i]+": "), "line %d: %q", i, l)
+				continue
+			}
+			quoted, err := strconv.QuotedPrefix(l)
+			require.NoError(t, err, "line %d: %q", i, l)
+			got, err := strconv.Unquote(quoted)
+			require.NoError(t, err)
+			require.Equal(t, paths[i], got)
+			require.Equal(t, 128, len(strings.Fields(strings.TrimPrefix(l, quoted+":"))), "128 numbers after the path")
+		}
+		r = w.rbRun(t, append([]string{"embed", "--model", w.model, "--json"}, paths...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, len(paths), strings.Count(r.stdout, "\n"))
+	})
+	t.Run("identify and verify", func(t *testing.T) {
+		r := w.rbRun(t, append([]string{"identify", "--model", w.model, "--db", db}, paths...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, len(paths), strings.Count(r.stdout, "\n"), "one line per probe:\n%s", r.stdout)
+		r = w.rbRun(t, "verify", "--model", w.model, "--db", db, paths[0], "andrew")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, 1, strings.Count(r.stdout, "\n"), r.stdout)
+		require.True(t, strings.HasPrefix(r.stdout, strconv.Quote(paths[0])+": "), r.stdout)
+	})
+	t.Run("an error about such a path is one line", func(t *testing.T) {
+		missing := filepath.Join(dir, "no\nsuch.jpg")
+		r := w.rbRun(t, "embed", "--model", w.model, missing)
+		requireOneLineError(t, "embed", r, `no\nsuch.jpg`, "no such file")
+	})
+}
+
+func TestDisplayPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a/b.jpg", "a/b.jpg"},
+		{"with space.jpg", "with space.jpg"},
+		{"Zoë/李.jpg", "Zoë/李.jpg"},
+		{"a: b.jpg", "a: b.jpg"}, // the numbers hold no ':', so the last ": " ends the path
+		{"in\"side.jpg", "in\"side.jpg"},
+		{"\"lead.jpg", `"\"lead.jpg"`},
+		{"new\nline.jpg", `"new\nline.jpg"`},
+		{"cr\r.jpg", `"cr\r.jpg"`},
+		{"rlo\u202e.jpg", `"rlo\u202e.jpg"`},
+		{"ls\u2028.jpg", `"ls\u2028.jpg"`},
+		{"zw\u200b.jpg", `"zw\u200b.jpg"`},
+		{"bad\xff.jpg", `"bad\xff.jpg"`},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, displayPath(tt.in), "%q", tt.in)
+	}
 }

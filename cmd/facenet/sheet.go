@@ -39,8 +39,9 @@ func galleryImage(dir, identity string) (string, error) {
 }
 
 // writeSheet draws each probe beside the gallery picture of its match (or an empty, red-framed cell
-// when unknown), with the decision written under them, and saves it as PNG atomically.
-func writeSheet(path, gallery string, rows []sheetRow) error {
+// when unknown), with the decision written under them, and saves it as PNG atomically. JPEGs are
+// decoded with dec, the decoder the embeddings were made with.
+func writeSheet(path, gallery string, rows []sheetRow, dec encoding.JPEGDecoder) error {
 	w := columns*thumb + (columns+1)*gap
 	h := len(rows)*(thumb+labelH+gap) + gap
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -50,7 +51,7 @@ func writeSheet(path, gallery string, rows []sheetRow) error {
 	red := color.RGBA{200, 40, 40, 255}
 	for i, r := range rows {
 		y := gap + i*(thumb+labelH+gap)
-		if err := drawThumb(img, r.probe, gap, y); err != nil {
+		if err := drawThumb(img, r.probe, gap, y, dec); err != nil {
 			return err
 		}
 		raster.Text(img, gap, y+thumb+4, filepath.Base(r.probe), black)
@@ -61,7 +62,7 @@ func writeSheet(path, gallery string, rows []sheetRow) error {
 			if err != nil {
 				return err
 			}
-			if err := drawThumb(img, p, x, y); err != nil {
+			if err := drawThumb(img, p, x, y, dec); err != nil {
 				return err
 			}
 			raster.Text(img, x, y+thumb+4, r.match.Identity, black)
@@ -74,15 +75,15 @@ func writeSheet(path, gallery string, rows []sheetRow) error {
 	}
 	encode := func(w io.Writer) error { return png.Encode(w, img) }
 	if err := writeAtomic(path, 0o644, encode); err != nil {
-		return fmt.Errorf("contact sheet: %w", err)
+		return fmt.Errorf("--sheet: contact sheet: %w", err)
 	}
 	return nil
 }
 
 // drawThumb decodes path as the pipeline does and draws it at (x, y), scaled to thumb x thumb with
 // Pillow's nearest rule.
-func drawThumb(dst *image.RGBA, path string, x, y int) error {
-	im, err := encoding.LoadImg(path, encoding.LoadOptions{Height: thumb, Width: thumb, Interpolation: encoding.Nearest})
+func drawThumb(dst *image.RGBA, path string, x, y int, dec encoding.JPEGDecoder) error {
+	im, err := encoding.LoadImg(path, encoding.LoadOptions{Height: thumb, Width: thumb, Interpolation: encoding.Nearest, JPEGDecoder: dec})
 	if err != nil {
 		return fmt.Errorf("contact sheet: %w", err)
 	}

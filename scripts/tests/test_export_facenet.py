@@ -388,3 +388,14 @@ def test_pretrained_export_says_where_its_weights_come_from():
     loaded = tf.saved_model.load(str(model_dir))
     var = next(v for v in loaded.variables if v.name == "Bottleneck_BatchNorm/moving_variance:0")
     np.testing.assert_array_equal(var.numpy(), stored)
+
+
+def test_pretrained_export_has_the_accuracy_profile():
+    model_dir = Path(os.environ.get("FACENET_MODELS", ROOT / "build" / "models")) / "facenet-keras"
+    default = ef.read_profile(model_dir)
+    accurate = json.loads((model_dir / "assets.extra" / "facenet.accuracy.json").read_text())
+    assert accurate == ef.accuracy_profile(default)
+    assert accurate["fingerprint"] == default["fingerprint"]
+    assert accurate["input"]["pixel_rule"] == "prewhiten" and accurate["input"]["interpolation"] == "bilinear"
+    assert "divide_by" not in accurate["input"] and accurate["input"]["round_decimals"] is None
+    assert accurate["distance"]["threshold"] == ef.ACCURACY_THRESHOLD

@@ -1,0 +1,251 @@
+// Package detect finds faces in photos with MTCNN, giving the answer of the PyPI mtcnn 1.0.0 package's
+// MTCNN(device="CPU:0").detect_faces: boxes, confidences and the five keypoints.
+//
+// The three networks run as SavedModels (make models writes build/models/mtcnn/{pnet,rnet,onet}) through
+// the tfmodel package. Those SavedModels also hold the TensorFlow image ops mtcnn applies before each
+// network (tf.image.resize with AREA for the pyramid, tf.image.crop_and_resize for the 24x24 and 48x48
+// patches), so those numbers come from TensorFlow's own kernels. What mtcnn does in numpy — the pyramid
+// scales, proposal generation, its NMS, box regression, squaring and clipping — is written out in this
+// package (boxes.go) rather than taken from an image or geometry library, because exactness to the
+// Python package needs numpy's dtypes and evaluation order, which no library reproduces.
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"path/filepath"
+
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/tfmodel"
+)
+
+// ErrBadImage means the image given to Detect is empty or inconsistent.
+var ErrBadImage = errors.New("detect: bad image")
+
+// Options configure a Detector. Zero fields take mtcnn 1.0.0's defaults.
+type Options struct {
+	// MinFaceSize is the smallest face to look for, in pixels (default 20).
+	MinFaceSize float64
+	// ScaleFactor is the ratio between pyramid levels (default 0.709).
+	ScaleFactor float64
+	// Thresholds are the P-Net, R-Net and O-Net face probabilities to pass (default 0.6, 0.7, 0.8).
+	Thresholds [3]float64
+	// IntraOpThreads and InterOpThreads size TensorFlow's thread pools (0: TensorFlow's default).
+	IntraOpThreads, InterOpThreads int
+}
+
+// Defaults of mtcnn 1.0.0 that Options does not expose: the P-Net cell size and the NMS thresholds.
+const (
+	minSize   = 12
+	nmsPNet1  = 0.5
+	nmsPNet2  = 0.7
+	nmsRNet   = 0.7
+	nmsONet   = 0.7
+	rnetInput = 24
+	onetInput = 48
+)
+
+func (o Options) withDefaults() Options {
+	if o.MinFaceSize == 0 {
+		o.MinFaceSize = 20
+	}
+	if o.ScaleFactor == 0 {
+		o.ScaleFactor = 0.709
+	}
+	def := [3]float64{0.6, 0.7, 0.8}
+	for i := range o.Thresholds {
+		if o.Thresholds[i] == 0 {
+			o.Thresholds[i] = def[i]
+		}
+	}
+	return o
+}
+
+// Keypoints are the five facial landmarks, rounded to the pixel as mtcnn reports them. Left and right
+// are as seen by the viewer, as mtcnn names them.
+type Keypoints struct {
+	LeftEye, RightEye, Nose, MouthLeft, MouthRight image.Point
+}
+
+// Face is one detection.
+type Face struct {
+	// Box is [x, y, width, height] in pixels, rounded half to even as mtcnn does.
+	Box [4]int
+	// Confidence is O-Net's face probability (a float32 value).
+	Confidence float64
+	// Keypoints are the landmarks rounded to the pixel.
+	Keypoints Keypoints
+	// Rect is the unrounded box [x1, y1, x2, y2], clipped to the image.
+	Rect [4]float64
+	// Points are the unrounded landmarks: x of the five points, then y, in Keypoints' order.
+	Points [10]float64
+}
+
+// Detector runs MTCNN. It is safe for concurrent use.
+type Detector struct {
+	opts             Options
+	pnet, rnet, onet *tfmodel.Model
+}
+
+// Load opens the P-Net, R-Net and O-Net SavedModels under dir (dir/pnet, dir/rnet, dir/onet).
+func Load(dir string, opts Options) (*Detector, error) {
+	d := &Detector{opts: opts.withDefaults()}
+	if o := d.opts; o.MinFaceSize < minSize/2 || o.ScaleFactor <= 0 || o.ScaleFactor >= 1 {
+		return nil, fmt.Errorf("load %s: min face size %g and scale factor %g: want a size >= %d and a factor in (0, 1)",
+			dir, o.MinFaceSize, o.ScaleFactor, minSize/2)
+	}
+	mo := tfmodel.Options{IntraOpThreads: opts.IntraOpThreads, InterOpThreads: opts.InterOpThreads}
+	for _, m := range []struct {
+		name string
+		dst  **tfmodel.Model
+	}{{"pnet", &d.pnet}, {"rnet", &d.rnet}, {"onet", &d.onet}} {
+		model, err := tfmodel.Load(filepath.Join(dir, m.name), mo)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("load mtcnn %s: %w", m.name, err)
+		}
+		*m.dst = model
+	}
+	return d, nil
+}
+
+// Close releases the TensorFlow sessions.
+func (d *Detector) Close() error {
+	var errs []error
+	for _, m := range []*tfmodel.Model{d.pnet, d.rnet, d.onet} {
+		if m != nil {
+			errs = append(errs, m.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Detect finds the faces in img, in mtcnn's order (O-Net confidence, highest first). An image with
+// no face gives an empty slice and no error.
+func (d *Detector) Detect(ctx context.Context, img *encoding.Image) ([]Face, error) {
+	if img == nil {
+		return nil, fmt.Errorf("%w: nil image", ErrBadImage)
+	}
+	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) != img.Width*img.Height*3 {
+		return nil, fmt.Errorf("%w: %dx%d with %d bytes of pixels, want a positive size and width*height*3 RGB bytes",
+			ErrBadImage, img.Width, img.Height, len(img.Pix))
+	}
+	w, h := img.Width, img.Height
+	// mtcnn's (x - 127.5) / 128 of the uint8 pixels: exact in float32, so its float64 array and this
+	// float32 one feed TensorFlow the same values.
+	norm := make([]float32, len(img.Pix))
+	for i, p := range img.Pix {
+		norm[i] = (float32(p) - 127.5) / 128
+	}
+	in := tfmodel.Tensor{Shape: []int64{1, int64(h), int64(w), 3}, Data: norm}
+
+	rows, err := d.stagePNet(ctx, in, w, h)
+	if err != nil {
+		return nil, err
+	}
+	if rows, err = d.refine(ctx, d.rnet, in, rows, w, h, false); err != nil {
+		return nil, err
+	}
+	if rows, err = d.refine(ctx, d.onet, in, rows, w, h, true); err != nil {
+		return nil, err
+	}
+	faces := make([]Face, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		clip(r, w, h)
+		f := &faces[i]
+		f.Rect = [4]float64{r.x1, r.y1, r.x2, r.y2}
+		f.Points = r.lm
+		f.Confidence = r.conf
+		f.Box = [4]int{round(r.x1), round(r.y1), round(r.x2 - r.x1), round(r.y2 - r.y1)}
+		pt := func(k int) image.Point { return image.Pt(round(r.lm[k]), round(r.lm[5+k])) }
+		f.Keypoints = Keypoints{LeftEye: pt(0), RightEye: pt(1), Nose: pt(2), MouthLeft: pt(3), MouthRight: pt(4)}
+	}
+	return faces, nil
+}
+
+func round(v float64) int { return int(math.RoundToEven(v)) }
+
+// stagePNet is StagePNet: P-Net over the pyramid, NMS per scale and across scales, squared boxes.
+func (d *Detector) stagePNet(ctx context.Context, img tfmodel.Tensor, w, h int) ([]row, error) {
+	var all []row
+	for _, s := range pyramid(w, h, d.opts.MinFaceSize, d.opts.ScaleFactor, minSize) {
+		// mtcnn resizes to shape * scale, which tf.image.resize truncates to int32.
+		sh, sw := int(float64(h)*s), int(float64(w)*s)
+		out, err := d.pnet.Run(ctx, map[string]tfmodel.Tensor{
+			"image": img,
+			"size":  {Shape: []int64{2}, Data: []float32{float32(sh), float32(sw)}},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("detect: p-net at scale %g (%dx%d): %w", s, sw, sh, err)
+		}
+		reg, prob := out["reg"], out["prob"]
+		if len(prob.Shape) != 4 || len(reg.Shape) != 4 ||
+			int64(len(prob.Data)) != 2*prob.Shape[1]*prob.Shape[2] || int64(len(reg.Data)) != 4*prob.Shape[1]*prob.Shape[2] {
+			return nil, fmt.Errorf("detect: p-net output shapes %v %v: want (1,h,w,4) and (1,h,w,2)", reg.Shape, prob.Shape)
+		}
+		rows := generate(reg.Data, prob.Data, int(prob.Shape[1]), int(prob.Shape[2]), float32(d.opts.Thresholds[0]))
+		upscale(rows, s)
+		all = append(all, nms(rows, nmsPNet1, false, false)...)
+	}
+	all = nms(all, nmsPNet2, false, true)
+	square(all)
+	return all, nil
+}
+
+// refine is StageRNet (onet false) or StageONet (onet true): the network on the boxes' patches, new
+// confidences, regression, (landmarks,) threshold, NMS (and squaring after R-Net).
+func (d *Detector) refine(ctx context.Context, m *tfmodel.Model, img tfmodel.Tensor, rows []row, w, h int, onet bool) ([]row, error) {
+	if len(rows) == 0 {
+		return rows, nil
+	}
+	name, thr := "r-net", d.opts.Thresholds[1]
+	if onet {
+		name, thr = "o-net", d.opts.Thresholds[2]
+	}
+	// extract_patches divides by the image height and width (not size - 1) in float64; TensorFlow
+	// takes the boxes as float32.
+	boxes := make([]float32, 0, 4*len(rows))
+	fh, fw := float64(h), float64(w)
+	for _, r := range rows {
+		boxes = append(boxes, float32(r.y1/fh), float32(r.x1/fw), float32(r.y2/fh), float32(r.x2/fw))
+	}
+	out, err := m.Run(ctx, map[string]tfmodel.Tensor{
+		"image": img,
+		"boxes": {Shape: []int64{int64(len(rows)), 4}, Data: boxes},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("detect: %s on %d boxes: %w", name, len(rows), err)
+	}
+	reg, prob := out["reg"], out["prob"]
+	if len(reg.Data) != 4*len(rows) || len(prob.Data) != 2*len(rows) {
+		return nil, fmt.Errorf("detect: %s output shapes %v %v for %d boxes", name, reg.Shape, prob.Shape, len(rows))
+	}
+	var lm tfmodel.Tensor
+	if onet {
+		if lm = out["landmarks"]; len(lm.Data) != 10*len(rows) {
+			return nil, fmt.Errorf("detect: o-net landmarks shape %v for %d boxes", lm.Shape, len(rows))
+		}
+	}
+	kept := rows[:0]
+	for i := range rows {
+		r := rows[i]
+		if onet {
+			landmarks(&r, lm.Data[10*i:10*i+10])
+		}
+		r.conf = float64(prob.Data[2*i+1])
+		adjust(&r, reg.Data[4*i:4*i+4])
+		if r.conf > thr {
+			kept = append(kept, r)
+		}
+	}
+	if onet {
+		return nms(kept, nmsONet, true, true), nil
+	}
+	kept = nms(kept, nmsRNet, false, true)
+	square(kept)
+	return kept, nil
+}
