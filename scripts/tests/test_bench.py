@@ -127,6 +127,32 @@ def test_summary_and_result():
     assert bc.paired_ratios(rounds, "go-batched", "py-batched") == pytest.approx([2.0, 2.0, 2.0])
 
 
+def test_folded_modes_run_the_folded_model_and_get_their_ratios():
+    runs = bc.modes(16, folded=True)
+    assert [r[0] for r in runs] == ["floor-1-folded", "go-loop-folded", "py-loop", "go-loop", "floor-1",
+                                    "floor-16", "go-batched", "py-batched", "go-batched-folded"]
+    cfg = {"go_bin": "/b/facenet-bench", "model": "/exact", "folded_model": "/folded", "list": "/l.txt",
+           "intra": 2, "inter": 1, "reps": 1}
+    for name, side, mode, batch in runs:
+        argv = bc.command(side, mode, batch, cfg, model=bc.model_of(name, cfg)) if side == "go" else None
+        if argv:
+            assert argv[argv.index("-model") + 1] == ("/folded" if name.endswith("-folded") else "/exact")
+    rounds = []
+    for scale in (1.0, 1.1, 0.95):
+        rnd = fake_round(scale)
+        rnd["go-loop-folded"] = rep("go", "loop", 1, [33 * scale], 650)
+        rnd["floor-1-folded"] = rep("go", "floor", 1, [34 * scale], 640)
+        rnd["go-batched-folded"] = rep("go", "batched", 32, [55 * scale], 600)
+        rounds.append(rnd)
+    summary = {n: bc.summarize([r[n] for r in rounds]) for n in rounds[0]}
+    r = bc.result(summary, rounds)
+    assert r["folded_per_image_ratio"] == pytest.approx(33 / 21)
+    assert r["folded_batched_ratio"] == pytest.approx(55 / 25)
+    assert r["folded_floor_speedup"] == pytest.approx(34 / 31.5)
+    assert bc.result_line(r).endswith("folded_per_image_ratio=1.571 folded_batched_ratio=2.200 "
+                                      "folded_floor_speedup=1.079")
+
+
 def test_check_embeddings():
     good = fake_round()
     good["go-loop"]["embedding0"] = [0.6 + 5e-5, 0.8]
