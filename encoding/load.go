@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"io/fs"
 	"os"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/facenet-go/facenet/internal/fsutil"
 )
 
 // MaxFileBytes is the largest file LoadImg and DecodeFile read: 8 bytes for each pixel Pillow's
@@ -59,7 +60,7 @@ func openImageFile(path string, opts DecodeOptions) (*imageFile, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file (%s)", ErrUnsupportedFormat, fileKind(st.Mode()))
+		return nil, fmt.Errorf("%w: not a regular file (%s)", ErrUnsupportedFormat, fsutil.Kind(st.Mode()))
 	}
 	size := st.Size()
 	if size > MaxFileBytes {
@@ -195,20 +196,6 @@ func withImageFile(path string, opts DecodeOptions, decode func([]byte) (*Image,
 		}()
 	}
 	return decode(f.data)
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
 }
 
 // LoadOptions are the arguments of keras.utils.load_img(path, color_mode="rgb",

