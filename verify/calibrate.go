@@ -60,34 +60,44 @@ func (o CalibrationOptions) withDefaults(maxDist float64) (CalibrationOptions, e
 type Calibration struct {
 	// Genuine and Impostor are all pair distances (the float32 distances the decisions
 	// compare), sorted ascending.
-	Genuine, Impostor []float64
+	Genuine  []float64 `json:"genuine"`
+	Impostor []float64 `json:"impostor"`
 
 	// Thresholds is the grid 0, step, 2·step, ...; TPR and FPR are the true and false accept
 	// rates at each, averaged over the test folds as facenet's calculate_roc does.
-	Thresholds, TPR, FPR []float64
+	Thresholds []float64 `json:"thresholds"`
+	TPR        []float64 `json:"tpr"`
+	FPR        []float64 `json:"fpr"`
 	// AUC is the area under that ROC curve (trapezoids).
-	AUC float64
+	AUC float64 `json:"auc"`
 	// EER is the equal error rate: the FPR where the ROC curve crosses TPR = 1 - FPR,
 	// interpolated linearly between grid points; EERThreshold is the threshold there.
-	EER, EERThreshold float64
+	EER          float64 `json:"eer"`
+	EERThreshold float64 `json:"eer_threshold"`
 
 	// Threshold is the grid threshold with the best accuracy on all pairs (the smallest one
 	// on a tie), and Accuracy that accuracy: the threshold to use.
-	Threshold, Accuracy float64
+	Threshold float64 `json:"threshold"`
+	Accuracy  float64 `json:"accuracy"`
 	// FoldThresholds and FoldAccuracies are facenet's k-fold validation: each fold's best
 	// threshold on the other folds and its accuracy on the fold itself. CVAccuracy and
 	// CVAccuracyStd are their mean and population standard deviation, the honest estimate
 	// of Accuracy on new data.
-	FoldThresholds, FoldAccuracies []float64
-	CVAccuracy, CVAccuracyStd      float64
+	FoldThresholds []float64 `json:"fold_thresholds"`
+	FoldAccuracies []float64 `json:"fold_accuracies"`
+	CVAccuracy     float64   `json:"cv_accuracy"`
+	CVAccuracyStd  float64   `json:"cv_accuracy_std"`
 
 	// TAR is the true accept rate at FARTarget, over all pairs: TARThreshold is the largest
 	// threshold that accepts at most floor(FARTarget·n) of the n impostor pairs (the
 	// (floor(FARTarget·n)+1)-th smallest impostor distance) and FAR the rate it gives.
 	// With fewer than 1/FARTarget impostor pairs that allows none: FARResolved is false and
 	// TAR is the rate at zero observed false accepts, a stricter point than asked for.
-	FARTarget, TAR, TARThreshold, FAR float64
-	FARResolved                       bool
+	FARTarget    float64 `json:"far_target"`
+	TAR          float64 `json:"tar"`
+	TARThreshold float64 `json:"tar_threshold"`
+	FAR          float64 `json:"far"`
+	FARResolved  bool    `json:"far_resolved"`
 }
 
 // Calibrate computes all genuine and impostor distances of labelled embeddings (identity ->

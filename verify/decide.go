@@ -30,10 +30,10 @@ func checkThreshold(t float64) error {
 
 // Decision is the result of Verify.
 type Decision struct {
-	Identity  string  // the claimed identity
-	Distance  float32 // distance to its nearest sample, the notebook's float32
-	Threshold float64
-	Accepted  bool // Distance < Threshold, strictly, as the notebook's verify
+	Identity  string  `json:"identity"` // the claimed identity
+	Distance  float32 `json:"distance"` // distance to its nearest sample, the notebook's float32
+	Threshold float64 `json:"threshold"`
+	Accepted  bool    `json:"accepted"` // Distance < Threshold, strictly, as the notebook's verify
 }
 
 // Message is the notebook's printed sentence: "It's younes, welcome in!" or
@@ -82,28 +82,28 @@ func (db *DB) checkProbe(encoding []float32) error {
 
 // Neighbor is an identity and its distance to a probe (to its nearest sample).
 type Neighbor struct {
-	Identity string
-	Distance float32
+	Identity string  `json:"identity"`
+	Distance float32 `json:"distance"`
 }
 
 // Match is the result of WhoIsIt.
 type Match struct {
 	// Identity is the nearest identity, the first in insertion order on a tie. It is empty
 	// only when no identity is nearer than 100, the notebook's starting min_dist.
-	Identity string
+	Identity string `json:"identity"`
 	// Distance is Identity's distance (100 when Identity is empty).
-	Distance  float32
-	Threshold float64
+	Distance  float32 `json:"distance"`
+	Threshold float64 `json:"threshold"`
 	// Known is the notebook's decision: an identity was found and Distance > Threshold is
 	// false, so a distance of exactly the threshold is known here but rejected by Verify.
-	Known bool
+	Known bool `json:"known"`
 	// RunnerUp is the second-nearest identity ("" with fewer than two identities nearer
 	// than 100) and RunnerUpDistance its distance.
-	RunnerUp         string
-	RunnerUpDistance float32
+	RunnerUp         string  `json:"runner_up"`
+	RunnerUpDistance float32 `json:"runner_up_distance"`
 	// Margin is RunnerUpDistance - Distance, 0 without a runner-up. A small margin means the
 	// decision between the two could flip with a slightly different photo.
-	Margin float64
+	Margin float64 `json:"margin"`
 }
 
 // Message is the notebook's printed sentence: "it's younes, the distance is 0.5992949" or
