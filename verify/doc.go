@@ -3,7 +3,7 @@
 // faces in milliseconds. Computing the embeddings is another package's job.
 //
 // It needs no cgo (CGO_ENABLED=0 builds and tests it). The 1:N scan has Go assembly kernels
-// for amd64 (AVX-512 VNNI, AVX2), chosen at run time from CPUID, and a portable Go kernel that
+// for amd64 (AVX-512 VNNI, AVX2), chosen at run time from golang.org/x/sys/cpu, and a portable Go kernel that
 // every other platform, and the build tag purego, uses; all return the same integers.
 //
 // # Decisions

@@ -2,39 +2,18 @@
 
 package verify
 
-import "unsafe"
+import (
+	"unsafe"
 
-// CPU features, checked once: the CPU must have the instructions and the OS must save the
-// registers they use.
-var (
-	hasAVX2 bool // VPMADDUBSW on YMM
-	hasVNNI bool // AVX-512 VNNI + VL: VPDPBUSD on YMM
+	"golang.org/x/sys/cpu"
 )
 
-func init() {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return
-	}
-	xcr0, _ := xgetbv()
-	_, ebx7, ecx7, _ := cpuid(7, 0)
-	const xmmYmm, avx512State = 0x6, 0xe0 // XMM+YMM; opmask, ZMM upper halves, ZMM16-31
-	hasAVX2 = xcr0&xmmYmm == xmmYmm && ebx7&(1<<5) != 0
-	const avx512f, avx512vl, avx512vnni = 1 << 16, 1 << 31, 1 << 11
-	hasVNNI = hasAVX2 && xcr0&avx512State == avx512State &&
-		ebx7&avx512f != 0 && ebx7&avx512vl != 0 && ecx7&avx512vnni != 0
-}
-
-//go:noescape
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-//go:noescape
-func xgetbv() (eax, edx uint32)
+// CPU features, from golang.org/x/sys/cpu, which checks both that the CPU has the instructions and
+// that the OS saves the registers they use (XCR0's YMM and ZMM state).
+var (
+	hasAVX2 = cpu.X86.HasAVX2                                                               // VPMADDUBSW on YMM
+	hasVNNI = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI // VPDPBUSD on YMM
+)
 
 // dotBlocksAVX2Asm: the row codes lose their offset (XOR 0x80), take the probe's signs
 // (VPSIGNB), and meet the probe's absolute values in VPMADDUBSW, so every 16-bit pair sum
