@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,7 +49,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	labelled := map[string][][]float32{}
 	genuine := 0
 	for _, e := range todo {
-		embs, err := enc.Encode(context.Background(), e.images...)
+		embs, err := enc.Encode(cmdContext, e.images...)
 		if err != nil {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -51,7 +50,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if *raw {
 		encode = enc.EncodeRaw
 	}
-	embs, err := encode(context.Background(), images...)
+	embs, err := encode(cmdContext, images...)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,7 +116,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
-		embs, err := enc.Encode(context.Background(), e.images...)
+		embs, err := enc.Encode(cmdContext, e.images...)
 		if err != nil {
 			bar.done()
 			return fmt.Errorf("identity %q: %w", e.name, err)
@@ -267,7 +266,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if !p.db.Has(identity) {
 		return fmt.Errorf("verify %s: %w: %q (enrolled: %s)", img, verify.ErrUnknownIdentity, identity, strings.Join(p.db.Names(), ", "))
 	}
-	emb, err := p.enc.ImgToEncoding(context.Background(), img)
+	emb, err := p.enc.ImgToEncoding(cmdContext, img)
 	if err != nil {
 		return err
 	}
@@ -320,7 +319,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.close()
-	embs, err := p.enc.Encode(context.Background(), images...)
+	embs, err := p.enc.Encode(cmdContext, images...)
 	if err != nil {
 		return err
 	}

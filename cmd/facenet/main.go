@@ -8,14 +8,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -132,6 +135,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "facenet %s: %s\n", name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		return 2
+	case errors.Is(err, context.Canceled) && cmdContext.Err() != nil:
+		// Ctrl-C: the work stopped before anything was written (enroll saves only after every
+		// image is embedded), so the database is as it was. 130 is the shell's code for SIGINT.
+		fmt.Fprintf(stderr, "facenet %s: interrupted; nothing was written\n", name)
+		return 130
 	default:
 		fmt.Fprintf(stderr, "facenet %s: %v\n", name, err)
 		return 1
@@ -162,6 +170,20 @@ func displayPath(p string) string {
 	return p
 }
 
+// cmdContext is the context every command's work runs under: main cancels it on Ctrl-C or SIGTERM,
+// and the encoder stops between batches. Tests drive run directly and keep it uncancelled.
+var cmdContext = context.Background()
+
+// cancelOnSignals makes Ctrl-C and SIGTERM cancel cmdContext until stop is called.
+func cancelOnSignals() (stop func()) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	cmdContext = ctx
+	return stop
+}
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	stop := cancelOnSignals()
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

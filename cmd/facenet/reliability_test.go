@@ -75,6 +75,7 @@ func TestMain(m *testing.M) {
 				panic("crash inside the quiet window")
 			}
 		}
+		cancelOnSignals() // as main does
 		code := run(os.Args[1:], os.Stdout, os.Stderr)
 		if path := os.Getenv(rbHWMEnv); path != "" {
 			// ru_maxrss of a child counts the parent's pages it shared before exec; VmHWM does not.
