@@ -185,6 +185,7 @@ test-go: setup models
 # the default dispatch).
 test-isa: setup models
 	ONEDNN_MAX_CPU_ISA=AVX2 $(GO) test -count=1 -run 'Python|Notebook|Golden' ./cmd/facenet/ ./tfmodel/
+	ONEDNN_MAX_CPU_ISA=AVX2 $(GO) test -count=1 ./detect/
 
 test-py: $(VENV)/.installed $(STAMP)/node
 	$(PY) -m pytest -q scripts/tests

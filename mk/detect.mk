@@ -27,7 +27,7 @@ golden-detect: $(MODELS)/mtcnn/.done $(CELEB5)/.done
 	  --out testdata/detect/golden_mtcnn.json
 
 # The detect tests read the photos the golden file names.
-test-go: $(CELEB5)/.done
+test-go test-isa: $(CELEB5)/.done
 
 .PHONY: bench-detect
 ## bench-detect: BenchmarkDetect (Go) and mtcnn's detect_faces (Python) on the same 8 photos, side by
