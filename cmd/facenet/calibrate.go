@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the calibration as JSON instead of a table")
 	jpegDec := jpegDecoderFlag(fs)
 	write := fs.Bool("write-threshold", false, "store the best-accuracy threshold in the model's profile in use ("+encoding.ProfileFile+", or the --profile one)")
+	pf := addPhotoFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,10 +48,21 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeModel()
+	ph, err := pf.open(*model, dec)
+	if err != nil {
+		return err
+	}
+	defer ph.Close()
+	encode := enc.Encode
+	if ph != nil {
+		encode = func(ctx context.Context, paths ...string) ([][]float32, error) {
+			return ph.encodeLargest(ctx, enc, paths...)
+		}
+	}
 	labelled := map[string][][]float32{}
 	genuine := 0
 	for _, e := range todo {
-		embs, err := enc.Encode(cmdContext, e.images...)
+		embs, err := encode(cmdContext, e.images...)
 		if err != nil {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}

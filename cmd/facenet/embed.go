@@ -27,6 +27,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	raw := fs.Bool("raw", false, "print the model's output as it is, without the profile's L2 normalization")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	jpegDec := jpegDecoderFlag(fs)
+	pf := addPhotoFlags(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -50,7 +51,21 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if *raw {
 		encode = enc.EncodeRaw
 	}
-	embs, err := encode(cmdContext, images...)
+	ph, err := pf.open(*model, dec)
+	if err != nil {
+		return err
+	}
+	defer ph.Close()
+	var embs [][]float32
+	if ph != nil {
+		// One line per face, labelled "PATH [x y w h]".
+		if *raw {
+			return usageError("--raw and --detect do not go together")
+		}
+		images, embs, err = ph.encodeEach(cmdContext, enc, images...)
+	} else {
+		embs, err = encode(cmdContext, images...)
+	}
 	if err != nil {
 		return err
 	}

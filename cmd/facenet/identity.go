@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	jpegDec := jpegDecoderFlag(fs)
+	pf := addPhotoFlags(fs)
 	pairs, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -114,9 +116,21 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ph, err := pf.open(*model, dec)
+	if err != nil {
+		return err
+	}
+	defer ph.Close()
+	encode := enc.Encode
+	if ph != nil {
+		// The largest face of each photo; a photo without one fails its identity, enrolling nothing.
+		encode = func(ctx context.Context, paths ...string) ([][]float32, error) {
+			return ph.encodeLargest(ctx, enc, paths...)
+		}
+	}
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
-		embs, err := enc.Encode(cmdContext, e.images...)
+		embs, err := encode(cmdContext, e.images...)
 		if err != nil {
 			bar.done()
 			return fmt.Errorf("identity %q: %w", e.name, err)
@@ -250,6 +264,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs.Var(threshold, "threshold", "accept when distance < threshold, a finite number > 0 (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
 	jpegDec := jpegDecoderFlag(fs)
+	pf := addPhotoFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -266,7 +281,21 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if !p.db.Has(identity) {
 		return fmt.Errorf("verify %s: %w: %q (enrolled: %s)", img, verify.ErrUnknownIdentity, identity, strings.Join(p.db.Names(), ", "))
 	}
-	emb, err := p.enc.ImgToEncoding(cmdContext, img)
+	dec, _ := parseJPEGDecoderFlag(*jpegDec) // openProbe checked it
+	ph, err := pf.open(*model, dec)
+	if err != nil {
+		return err
+	}
+	defer ph.Close()
+	var emb []float32
+	if ph != nil {
+		var embs [][]float32
+		if embs, err = ph.encodeLargest(cmdContext, p.enc, img); err == nil {
+			emb = embs[0]
+		}
+	} else {
+		emb, err = p.enc.ImgToEncoding(cmdContext, img)
+	}
 	if err != nil {
 		return err
 	}
@@ -301,6 +330,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	jpegDec := jpegDecoderFlag(fs)
+	pf := addPhotoFlags(fs)
 	images, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -319,7 +349,22 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.close()
-	embs, err := p.enc.Encode(cmdContext, images...)
+	if *pf.on && *sheet != "" {
+		return usageError("--sheet does not take --detect yet")
+	}
+	dec, _ := parseJPEGDecoderFlag(*jpegDec) // openProbe checked it
+	ph, err := pf.open(*model, dec)
+	if err != nil {
+		return err
+	}
+	defer ph.Close()
+	var embs [][]float32
+	if ph != nil {
+		// One answer per face, labelled "PATH [x y w h]".
+		images, embs, err = ph.encodeEach(cmdContext, p.enc, images...)
+	} else {
+		embs, err = p.enc.Encode(cmdContext, images...)
+	}
 	if err != nil {
 		return err
 	}

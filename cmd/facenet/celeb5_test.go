@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/detect"
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/verify"
+)
+
+// TestCeleb5Rank1: the 5-celebrity dataset as issue 18 measures it. Enroll the largest face of each
+// train/ photo (FaceNet, accuracy profile, margin 32), identify the largest face of each val/ photo,
+// count nearest-identity hits. Photos where MTCNN finds no face are counted, not enrolled.
+func TestCeleb5Rank1(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	trainDir := filepath.Join(root, "build/celeb5-train")
+	valDir := filepath.Join(root, "build/celeb5/val")
+	enc, closeModel, err := openEncoder(testenv.Model(t, "facenet-keras"), "accuracy", encoding.EncoderOptions{})
+	require.NoError(t, err)
+	defer closeModel()
+	det, err := detect.Load(filepath.Join(testenv.ModelsDir(t), "mtcnn"), detect.Options{})
+	require.NoError(t, err)
+	ph := &photos{det: det, margin: 32}
+	defer ph.Close()
+	sp, err := space(enc)
+	require.NoError(t, err)
+	db, err := verify.OpenOrCreate(filepath.Join(t.TempDir(), "c5.db"), sp)
+	require.NoError(t, err)
+	ctx := context.Background()
+	people := func(dir string) map[string][]string {
+		out := map[string][]string{}
+		ents, err := os.ReadDir(dir)
+		require.NoError(t, err, "make test extracts %s", dir)
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*"))
+			require.NoError(t, err)
+			sort.Strings(files)
+			out[e.Name()] = files
+		}
+		return out
+	}
+	train, noFace := people(trainDir), 0
+	names := make([]string, 0, len(train))
+	for n := range train {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, p := range train[name] {
+			embs, err := ph.encodeLargest(ctx, enc, p)
+			if errors.Is(err, errNoFace) {
+				noFace++
+				continue
+			}
+			require.NoError(t, err)
+			require.NoError(t, db.Enrol(name, embs...))
+		}
+	}
+	hits, total := 0, 0
+	for name, files := range people(valDir) {
+		for _, p := range files {
+			total++
+			embs, err := ph.encodeLargest(ctx, enc, p)
+			if errors.Is(err, errNoFace) {
+				t.Logf("val %s: no face", p)
+				continue
+			}
+			require.NoError(t, err)
+			m, err := verify.WhoIsIt(embs[0], db, 1e6)
+			require.NoError(t, err)
+			if m.Identity == name {
+				hits++
+			} else {
+				t.Logf("val %s: %s at %v", p, m.Identity, m.Distance)
+			}
+		}
+	}
+	t.Logf("5-celebrity rank-1: %d/%d val photos (train photos without a face: %d of %d enrolled)", hits, total, noFace, db.NumSamples()+noFace)
+	require.Equal(t, 25, total)
+	require.GreaterOrEqual(t, hits, 24)
+}

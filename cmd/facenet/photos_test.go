@@ -1,0 +1,69 @@
+package main
+
+import (
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/detect"
+	"github.com/facenet-go/facenet/internal/testenv"
+)
+
+func TestPhotoCommands(t *testing.T) {
+	model := testenv.Model(t, "facenet-keras")
+	photo := filepath.Join(testenv.ModuleRoot(t), "build/celeb5", detectPhoto)
+	tmp := t.TempDir()
+	blank := filepath.Join(tmp, "blank.png")
+	f, err := os.Create(blank)
+	require.NoError(t, err)
+	require.NoError(t, png.Encode(f, image.NewRGBA(image.Rect(0, 0, 160, 120))))
+	require.NoError(t, f.Close())
+	db := filepath.Join(tmp, "c.db")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"embed per face", []string{"embed", "--model", model, "--detect", photo}, 0, photo + " [57 63 78 108]: ", ""},
+		{"enroll no face", []string{"enroll", "--quiet", "--model", model, "--detect", "--db", db, "x=" + blank}, 1, "", blank + ": no face found"},
+		{"enroll", []string{"enroll", "--quiet", "--model", model, "--detect", "--db", db, "madonna=" + photo}, 0, "enrolled 1 images", ""},
+		{"verify", []string{"verify", "--model", model, "--detect", "--db", db, photo, "madonna"}, 0, "welcome in! (distance 0.0 <", ""},
+		{"identify", []string{"identify", "--model", model, "--detect", "--db", db, photo}, 0, photo + " [57 63 78 108]: it's madonna", ""},
+		{"identify no face", []string{"identify", "--model", model, "--detect", "--db", db, blank}, 1, "", "no face found"},
+		{"raw and detect", []string{"embed", "--model", model, "--detect", "--raw", photo}, 2, "", "--raw and --detect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args...)
+			require.Equal(t, tc.code, code, stderr)
+			require.Contains(t, stdout, tc.stdout)
+			require.Contains(t, stderr, tc.stderr)
+		})
+	}
+	// Without --detect the whole photo is the input, as before: no box in the label.
+	code, stdout, _ := runCLI("embed", "--model", model, photo)
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(stdout, photo+": "))
+}
+
+func TestLargestFace(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		faces []detect.Face
+		want  int
+	}{
+		{"one", []detect.Face{{Box: [4]int{0, 0, 10, 10}}}, 0},
+		{"bigger wins", []detect.Face{{Box: [4]int{45, 45, 10, 10}}, {Box: [4]int{30, 30, 40, 40}}}, 1},
+		{"centre beats a bigger corner face", []detect.Face{{Box: [4]int{0, 0, 30, 30}}, {Box: [4]int{40, 40, 20, 20}}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, largestFace(tc.faces, 100, 100))
+		})
+	}
+}
