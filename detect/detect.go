@@ -35,6 +35,9 @@ type Options struct {
 	Thresholds [3]float64
 	// IntraOpThreads and InterOpThreads size TensorFlow's thread pools (0: TensorFlow's default).
 	IntraOpThreads, InterOpThreads int
+	// Quiet, when set, is passed to tfmodel.Options.Quiet for each of the three loads: a CLI uses it
+	// to hide TensorFlow's loader log lines, as it does for the face model.
+	Quiet func() (restore func())
 }
 
 // Defaults of mtcnn 1.0.0 that Options does not expose: the P-Net cell size and the NMS thresholds.
@@ -97,7 +100,7 @@ func Load(dir string, opts Options) (*Detector, error) {
 		return nil, fmt.Errorf("load %s: min face size %g and scale factor %g: want a size >= %d and a factor in (0, 1)",
 			dir, o.MinFaceSize, o.ScaleFactor, minSize/2)
 	}
-	mo := tfmodel.Options{IntraOpThreads: opts.IntraOpThreads, InterOpThreads: opts.InterOpThreads}
+	mo := tfmodel.Options{IntraOpThreads: opts.IntraOpThreads, InterOpThreads: opts.InterOpThreads, Quiet: opts.Quiet}
 	for _, m := range []struct {
 		name string
 		dst  **tfmodel.Model

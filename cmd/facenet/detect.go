@@ -65,7 +65,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	det, err := detect.Load(*detDir, detect.Options{})
+	det, err := detect.Load(*detDir, detect.Options{Quiet: quietStderr})
 	if err != nil {
 		return fmt.Errorf("--detector: %w", err)
 	}

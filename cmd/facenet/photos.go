@@ -42,7 +42,7 @@ func (f photoFlags) open(modelDir string, dec encoding.JPEGDecoder) (*photos, er
 	if dir == "" {
 		dir = filepath.Join(filepath.Dir(filepath.Clean(modelDir)), "mtcnn")
 	}
-	det, err := detect.Load(dir, detect.Options{})
+	det, err := detect.Load(dir, detect.Options{Quiet: quietStderr})
 	if err != nil {
 		return nil, fmt.Errorf("--detector: %w", err)
 	}
