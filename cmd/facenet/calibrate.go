@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -53,12 +52,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ph.Close()
-	encode := enc.Encode
-	if ph != nil {
-		encode = func(ctx context.Context, paths ...string) ([][]float32, error) {
-			return ph.encodeLargest(ctx, enc, paths...)
-		}
-	}
+	encode := ph.largestOrWhole(enc)
 	labelled := map[string][][]float32{}
 	genuine := 0
 	for _, e := range todo {

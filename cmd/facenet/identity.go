@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,13 +120,8 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ph.Close()
-	encode := enc.Encode
-	if ph != nil {
-		// The largest face of each photo; a photo without one fails its identity, enrolling nothing.
-		encode = func(ctx context.Context, paths ...string) ([][]float32, error) {
-			return ph.encodeLargest(ctx, enc, paths...)
-		}
-	}
+	// The largest face of each photo; a photo without one fails its identity, enrolling nothing.
+	encode := ph.largestOrWhole(enc)
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
 		embs, err := encode(cmdContext, e.images...)

@@ -109,6 +109,17 @@ func (p *photos) encodeLargest(ctx context.Context, enc *encoding.Encoder, paths
 
 // encodeEach embeds every face of every photo (embed, identify); labels name each face as
 // "PATH [x y w h]".
+// largestOrWhole is the encode function of enroll and calibrate: each photo's largest face with
+// --detect (p non-nil), the whole image as today without it.
+func (p *photos) largestOrWhole(enc *encoding.Encoder) func(ctx context.Context, paths ...string) ([][]float32, error) {
+	if p == nil {
+		return enc.Encode
+	}
+	return func(ctx context.Context, paths ...string) ([][]float32, error) {
+		return p.encodeLargest(ctx, enc, paths...)
+	}
+}
+
 func (p *photos) encodeEach(ctx context.Context, enc *encoding.Encoder, paths ...string) (labels []string, embs [][]float32, err error) {
 	var crops []*encoding.Image
 	for _, path := range paths {
