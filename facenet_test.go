@@ -1,0 +1,145 @@
+package facenet
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/facenet-go/facenet/detect"
+	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/verify"
+)
+
+// photo is a group picture of three (face-api's demo, installed by make setup).
+const photo = "build/node/node_modules/@vladmandic/face-api/demo/sample1.jpg"
+
+func TestOpenRefuses(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		dir  string
+		opts Options
+		is   error
+		msg  string
+	}{
+		{"missing folder", context.Background(), filepath.Join(t.TempDir(), "nope"), Options{}, nil, "nope"},
+		{"cancelled", cancelled, testenv.Model(t, "facenet-keras"), Options{}, context.Canceled, ""},
+		{"no profile", context.Background(), testenv.Model(t, "testmodels/keras_cnn"), Options{RequireProfile: true}, ErrNoProfile, "keras_cnn"},
+		{"unknown profile", context.Background(), testenv.Model(t, "facenet-keras"), Options{Profile: "nosuch"}, nil, "nosuch"},
+		{"negative margin", context.Background(), testenv.Model(t, "facenet-keras"), Options{Detect: &DetectOptions{Margin: -1}}, nil, "margin -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Open(tc.ctx, tc.dir, tc.opts)
+			require.Error(t, err)
+			require.Nil(t, p)
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
+			}
+			require.Contains(t, err.Error(), tc.msg)
+		})
+	}
+}
+
+func TestPipelineWithoutProfileTakesTheSignaturesSize(t *testing.T) {
+	p, err := Open(context.Background(), testenv.Model(t, "testmodels/channels_first"), Options{})
+	require.NoError(t, err)
+	defer p.Close()
+	in := p.Profile().Input
+	require.Equal(t, "NCHW", in.Layout)
+	require.NotZero(t, in.Height)
+	_, err = p.Detect(context.Background(), &encoding.Image{})
+	require.ErrorIs(t, err, ErrNoDetector)
+}
+
+func TestEncodeFile(t *testing.T) {
+	ctx := context.Background()
+	dir := testenv.Model(t, "facenet-keras")
+	images := filepath.Join(testenv.SharedDir(t), "notebook", "images")
+	photoPath := filepath.Join(testenv.ModuleRoot(t), photo)
+	blank := filepath.Join(t.TempDir(), "blank.png")
+	f, err := os.Create(blank)
+	require.NoError(t, err)
+	require.NoError(t, png.Encode(f, image.NewRGBA(image.Rect(0, 0, 160, 120))))
+	require.NoError(t, f.Close())
+
+	plain, err := Open(ctx, dir, Options{})
+	require.NoError(t, err)
+	defer plain.Close()
+	photos, err := Open(ctx, dir, Options{Detect: &DetectOptions{Margin: DefaultMargin}})
+	require.NoError(t, err)
+	defer photos.Close()
+	require.True(t, photos.HasDetector())
+	require.False(t, plain.HasDetector())
+	require.Equal(t, plain.Space(), photos.Space(), "a detector does not change the embedding space")
+
+	// Without a detector the whole image is the input, as Encode has it.
+	want, err := plain.Encode(ctx, filepath.Join(images, "kian.jpg"))
+	require.NoError(t, err)
+	got, err := plain.EncodeFile(ctx, filepath.Join(images, "kian.jpg"))
+	require.NoError(t, err)
+	require.Equal(t, want[0], got)
+
+	// With one, the largest face's margin crop.
+	img, err := photos.DecodeFile(photoPath)
+	require.NoError(t, err)
+	faces, err := photos.Faces(ctx, img)
+	require.NoError(t, err)
+	require.Greater(t, len(faces), 1)
+	found := make([]detect.Face, len(faces))
+	for i := range faces {
+		found[i] = faces[i].Face
+	}
+	crop := faces[LargestFace(found, img.Width, img.Height)].Crop
+	want, err = photos.EncodeImages(ctx, []*encoding.Image{crop})
+	require.NoError(t, err)
+	got, err = photos.EncodeFile(ctx, photoPath)
+	require.NoError(t, err)
+	require.Equal(t, want[0], got)
+
+	_, err = photos.EncodeFile(ctx, blank)
+	require.ErrorIs(t, err, ErrNoFace)
+	require.Contains(t, err.Error(), blank)
+
+	// Verify and Identify are the notebook's decisions on those embeddings.
+	db, err := verify.New(photos.Space())
+	require.NoError(t, err)
+	require.NoError(t, db.Enrol("stranger", got))
+	d, err := photos.Verify(ctx, photoPath, "stranger", db)
+	require.NoError(t, err)
+	require.True(t, d.Accepted)
+	m, err := photos.Identify(ctx, photoPath, verify.NewSearcher(db))
+	require.NoError(t, err)
+	require.Equal(t, "stranger", m.Identity)
+	_, err = photos.Verify(ctx, photoPath, "nobody", db)
+	require.ErrorIs(t, err, verify.ErrUnknownIdentity)
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = plain.EncodeFile(cancelled, filepath.Join(images, "kian.jpg"))
+	require.True(t, errors.Is(err, context.Canceled), "%v", err)
+}
+
+func TestLargestFace(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		faces []detect.Face
+		want  int
+	}{
+		{"one", []detect.Face{{Box: [4]int{0, 0, 10, 10}}}, 0},
+		{"bigger wins", []detect.Face{{Box: [4]int{45, 45, 10, 10}}, {Box: [4]int{30, 30, 40, 40}}}, 1},
+		{"centre beats a bigger corner face", []detect.Face{{Box: [4]int{0, 0, 30, 30}}, {Box: [4]int{40, 40, 20, 20}}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, LargestFace(tc.faces, 100, 100))
+		})
+	}
+}
