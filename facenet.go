@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/facenet-go/facenet/detect"
@@ -45,6 +46,9 @@ var ErrNoDetector = errors.New("no face detector loaded (open with Options.Detec
 
 // ErrNoFace marks a photo in which the detector found no face.
 var ErrNoFace = errors.New("no face found")
+
+// ErrBadThreshold is returned by Open for an Options.Threshold that is negative, NaN or infinite.
+var ErrBadThreshold = errors.New("threshold must be a finite number > 0")
 
 // ErrNoProfile is returned by Open with RequireProfile when the model folder has no profile.
 var ErrNoProfile = errors.New("the model has no " + encoding.ProfileFile)
@@ -73,6 +77,9 @@ type Options struct {
 	IntraOpThreads, InterOpThreads int
 	// MaxGarbageBytes is tfmodel.Options.MaxGarbageBytes.
 	MaxGarbageBytes int64
+	// Threshold replaces the profile's distance threshold for Verify, Identify and Threshold; 0
+	// keeps the profile's. It must be a finite number > 0.
+	Threshold float64
 	// Quiet brackets TensorFlow's C loader calls (the CLI hides their log lines with it).
 	Quiet func() (restore func())
 }
@@ -90,12 +97,13 @@ type DetectOptions struct {
 // Pipeline is an opened model with everything needed to go from an image file or photo to an
 // embedding. Its methods are safe for concurrent use; Close it when done.
 type Pipeline struct {
-	dir    string
-	model  *tfmodel.Model
-	enc    *encoding.Encoder
-	space  verify.Space
-	det    *detect.Detector
-	margin int
+	dir       string
+	threshold float64
+	model     *tfmodel.Model
+	enc       *encoding.Encoder
+	space     verify.Space
+	det       *detect.Detector
+	margin    int
 }
 
 // Open loads the SavedModel in dir with its profile and, with opts.Detect, the face detector.
@@ -103,6 +111,9 @@ type Pipeline struct {
 func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if t := opts.Threshold; t != 0 && !(t > 0 && !math.IsInf(t, 1)) {
+		return nil, fmt.Errorf("threshold %v: %w", t, ErrBadThreshold)
 	}
 	prof, found, err := encoding.LoadProfileWith(dir, fpcache.Fingerprint)
 	if opts.Profile != "" {
@@ -166,6 +177,10 @@ func (p *Pipeline) init(ctx context.Context, prof encoding.Profile, found bool, 
 		return err
 	}
 	p.enc = enc
+	p.threshold = enc.Profile().Distance.Threshold
+	if opts.Threshold != 0 {
+		p.threshold = opts.Threshold
+	}
 	if p.space, err = spaceOf(enc.Profile()); err != nil {
 		return err
 	}
@@ -253,8 +268,9 @@ func (p *Pipeline) Profile() encoding.Profile { return p.enc.Profile() }
 // profile is refused with verify.ErrModelMismatch.
 func (p *Pipeline) Space() verify.Space { return p.space }
 
-// Threshold is the profile's distance threshold (0.7, the notebook's, unless calibrated).
-func (p *Pipeline) Threshold() float64 { return p.enc.Profile().Distance.Threshold }
+// Threshold is the distance threshold of Verify and Identify: Options.Threshold, or the profile's
+// (0.7, the notebook's, unless calibrated).
+func (p *Pipeline) Threshold() float64 { return p.threshold }
 
 // Model is the loaded SavedModel, for callers that run it on tensors of their own.
 func (p *Pipeline) Model() *tfmodel.Model { return p.model }
@@ -366,21 +382,61 @@ func (p *Pipeline) EncodeLargestFaces(ctx context.Context, paths ...string) ([][
 	return p.enc.EncodeImages(ctx, crops)
 }
 
-// EncodeFile embeds one image the way enroll, verify and identify use it: with a detector, the
-// largest face of the photo (ErrNoFace when it has none); without one, the whole image, which
-// the notebook's crops are.
-func (p *Pipeline) EncodeFile(ctx context.Context, path string) ([]float32, error) {
-	var embs [][]float32
-	var err error
+// EncodeFiles embeds each image the way enroll, verify and identify use it: with a detector, the
+// largest face of each photo (an error wrapping ErrNoFace names a photo without one); without
+// one, the whole image, which the notebook's crops are.
+func (p *Pipeline) EncodeFiles(ctx context.Context, paths ...string) ([][]float32, error) {
 	if p.det != nil {
-		embs, err = p.EncodeLargestFaces(ctx, path)
-	} else {
-		embs, err = p.enc.Encode(ctx, path)
+		return p.EncodeLargestFaces(ctx, paths...)
 	}
+	return p.enc.Encode(ctx, paths...)
+}
+
+// EncodeFile is EncodeFiles for one image.
+func (p *Pipeline) EncodeFile(ctx context.Context, path string) ([]float32, error) {
+	embs, err := p.EncodeFiles(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	return embs[0], nil
+}
+
+// FaceEmbedding is one face found in a photo and its embedding.
+type FaceEmbedding struct {
+	// Path is the photo the face is in.
+	Path string
+	detect.Face
+	Embedding []float32
+}
+
+// EncodeEveryFace detects every face of every photo and embeds each (what embed and identify do
+// with photos), photos in order and faces in the detector's order; a photo without a face is an
+// error naming it and wrapping ErrNoFace.
+func (p *Pipeline) EncodeEveryFace(ctx context.Context, paths ...string) ([]FaceEmbedding, error) {
+	var out []FaceEmbedding
+	var crops []*encoding.Image
+	for _, path := range paths {
+		img, err := p.DecodeFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		faces, err := p.Faces(ctx, img)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, f := range faces {
+			out = append(out, FaceEmbedding{Path: path, Face: f.Face})
+			crops = append(crops, f.Crop)
+		}
+	}
+	embs, err := p.enc.EncodeImages(ctx, crops)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Embedding = embs[i]
+	}
+	return out, nil
 }
 
 // Verify is the notebook's verify(image_path, identity, database, model): the image's embedding

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/facenet-go/facenet"
+
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/tfmodel"
 )
@@ -173,32 +175,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return json.NewEncoder(stdout).Encode(rep)
 }
 
-// openEncoder loads the model with the benchmark's thread settings. It is the CLI's openEncoder
-// (cmd/facenet/model.go) minus the no-profile fallback: a benchmark must run a known model.
-func openEncoder(c config) (*encoding.Encoder, *tfmodel.Model, error) {
-	prof, found, err := encoding.LoadProfile(c.model)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !found {
-		return nil, nil, fmt.Errorf("%s: no %s: the benchmark needs the model's profile", c.model, encoding.ProfileFile)
-	}
-	m, err := tfmodel.Load(c.model, tfmodel.Options{
-		Tags: prof.Signature.TagSet, Signature: prof.Signature.SignatureDef,
-		Input: prof.Signature.Input, Output: prof.Signature.Output,
-		IntraOpThreads: c.intra, InterOpThreads: c.inter, MaxGarbageBytes: c.maxGarbage,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	enc, err := encoding.NewEncoder(m, prof, encoding.EncoderOptions{BatchSize: c.batch, Workers: c.workers})
-	if err != nil {
-		m.Close()
-		return nil, nil, err
-	}
-	return enc, m, nil
-}
-
 // pass is one timed unit of work over all the images; it returns the first image's embedding.
 type pass func(ctx context.Context) ([]float32, error)
 
@@ -208,11 +184,19 @@ func bench(ctx context.Context, c config, paths []string) (*report, error) {
 		rep.Batch = 1
 	}
 	t0 := time.Now()
-	enc, m, err := openEncoder(c)
+	// RequireProfile: a benchmark must run a known model, not the notebook's rules guessed.
+	p, err := facenet.Open(ctx, c.model, facenet.Options{
+		RequireProfile: true, BatchSize: c.batch, Workers: c.workers,
+		IntraOpThreads: c.intra, InterOpThreads: c.inter, MaxGarbageBytes: c.maxGarbage,
+	})
+	if errors.Is(err, facenet.ErrNoProfile) {
+		return nil, fmt.Errorf("%w: the benchmark needs the model's profile", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer m.Close()
+	defer p.Close()
+	enc, m := p.Encoder(), p.Model()
 	rep.LoadS = time.Since(t0).Seconds()
 
 	warm, timed, err := passes(ctx, c, enc, m, paths)

@@ -26,9 +26,10 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/facenet-go/facenet"
+
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/procstat"
-	"github.com/facenet-go/facenet/tfmodel"
 )
 
 // errUsage marks a mistake in the command line (exit code 2) rather than a failure of the work.
@@ -119,26 +120,13 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 }
 
 func soak(c config, stdout io.Writer) error {
-	prof, found, err := encoding.LoadProfile(c.model)
+	// RequireProfile: the notebook's defaults are 160x160, so without a profile the input size
+	// would be a guess; the soak needs the model's own preprocessing.
+	p, err := facenet.Open(context.Background(), c.model, facenet.Options{RequireProfile: true, MaxGarbageBytes: c.maxGarbage})
 	if err != nil {
 		return err
 	}
-	if !found {
-		// The notebook's defaults are 160x160: without a profile the input size is a guess.
-		return fmt.Errorf("%s has no %s: the soak needs the model's own preprocessing", c.model, encoding.ProfileFile)
-	}
-	m, err := tfmodel.Load(c.model, tfmodel.Options{
-		Tags: prof.Signature.TagSet, Signature: prof.Signature.SignatureDef,
-		Input: prof.Signature.Input, Output: prof.Signature.Output, MaxGarbageBytes: c.maxGarbage,
-	})
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	enc, err := encoding.NewEncoder(m, prof, encoding.EncoderOptions{BatchSize: 1})
-	if err != nil {
-		return err
-	}
+	defer p.Close()
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	if !c.asJSON {
@@ -150,7 +138,7 @@ func soak(c config, stdout io.Writer) error {
 	start := time.Now()
 	for i := 0; i < c.n; i++ {
 		k := i % len(c.images)
-		emb, err := enc.ImgToEncoding(ctx, c.images[k])
+		emb, err := p.EncodeFile(ctx, c.images[k])
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/verify"
 )
@@ -42,17 +43,12 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{JPEGDecoder: dec})
+	p, err := openPipeline(*model, *profile, facenet.Options{JPEGDecoder: dec, Detect: pf.options()})
 	if err != nil {
 		return err
 	}
-	defer closeModel()
-	ph, err := pf.open(*model, dec)
-	if err != nil {
-		return err
-	}
-	defer ph.Close()
-	encode := ph.largestOrWhole(enc)
+	defer p.Close()
+	encode := p.EncodeFiles
 	labelled := map[string][][]float32{}
 	genuine := 0
 	for _, e := range todo {
@@ -80,7 +76,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(stdout, "model %s, %d identities, %d images, profile threshold %v\n\n", *model, len(todo), total(todo), enc.Profile().Distance.Threshold)
+		fmt.Fprintf(stdout, "model %s, %d identities, %d images, profile threshold %v\n\n", *model, len(todo), total(todo), p.Threshold())
 		if err := cal.WriteTable(stdout); err != nil {
 			return err
 		}
@@ -97,7 +93,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 			file = encoding.NamedProfileFile(*profile)
 		}
 		// --jpeg-decoder is for this run: the profile file keeps the decoder it had.
-		prof := enc.Profile()
+		prof := p.Profile()
 		if dec != "" {
 			onDisk, _, err := encoding.LoadNamedProfile(*model, *profile)
 			if err != nil {

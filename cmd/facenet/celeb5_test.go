@@ -10,8 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/facenet-go/facenet/detect"
-	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/facenet-go/facenet/verify"
 )
@@ -23,18 +22,14 @@ func TestCeleb5Rank1(t *testing.T) {
 	root := testenv.ModuleRoot(t)
 	trainDir := filepath.Join(root, "build/celeb5-train")
 	valDir := filepath.Join(root, "build/celeb5/val")
-	enc, closeModel, err := openEncoder(testenv.Model(t, "facenet-keras"), "accuracy", encoding.EncoderOptions{})
-	require.NoError(t, err)
-	defer closeModel()
-	det, err := detect.Load(filepath.Join(testenv.ModelsDir(t), "mtcnn"), detect.Options{})
-	require.NoError(t, err)
-	ph := &photos{det: det, margin: 32}
-	defer ph.Close()
-	sp, err := space(enc)
-	require.NoError(t, err)
-	db, err := verify.OpenOrCreate(filepath.Join(t.TempDir(), "c5.db"), sp)
-	require.NoError(t, err)
 	ctx := context.Background()
+	ph, err := facenet.Open(ctx, testenv.Model(t, "facenet-keras"), facenet.Options{
+		Profile: "accuracy", Detect: &facenet.DetectOptions{Margin: 32},
+	})
+	require.NoError(t, err)
+	defer ph.Close()
+	db, err := verify.OpenOrCreate(filepath.Join(t.TempDir(), "c5.db"), ph.Space())
+	require.NoError(t, err)
 	people := func(dir string) map[string][]string {
 		out := map[string][]string{}
 		ents, err := os.ReadDir(dir)
@@ -58,8 +53,8 @@ func TestCeleb5Rank1(t *testing.T) {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, p := range train[name] {
-			embs, err := ph.encodeLargest(ctx, enc, p)
-			if errors.Is(err, errNoFace) {
+			embs, err := ph.EncodeFiles(ctx, p)
+			if errors.Is(err, facenet.ErrNoFace) {
 				noFace++
 				continue
 			}
@@ -71,8 +66,8 @@ func TestCeleb5Rank1(t *testing.T) {
 	for name, files := range people(valDir) {
 		for _, p := range files {
 			total++
-			embs, err := ph.encodeLargest(ctx, enc, p)
-			if errors.Is(err, errNoFace) {
+			embs, err := ph.EncodeFiles(ctx, p)
+			if errors.Is(err, facenet.ErrNoFace) {
 				t.Logf("val %s: no face", p)
 				continue
 			}

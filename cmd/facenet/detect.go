@@ -3,13 +3,13 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 
+	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/detect"
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/raster"
@@ -24,7 +24,7 @@ func init() {
 }
 
 // errNoFace marks a photo in which MTCNN found no face: the command names it and exits non-zero.
-var errNoFace = errors.New("no face found")
+var errNoFace = facenet.ErrNoFace
 
 // faceJSON is one face as --json prints it, with mtcnn's field names.
 type faceJSON struct {

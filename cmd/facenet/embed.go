@@ -6,7 +6,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet"
 )
 
 func init() {
@@ -42,29 +42,30 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
+	if *raw && *pf.on {
+		return usageError("--raw and --detect do not go together")
+	}
+	p, err := openPipeline(*model, *profile, facenet.Options{BatchSize: *batch, JPEGDecoder: dec, Detect: pf.options()})
 	if err != nil {
 		return err
 	}
-	defer closeModel()
-	encode := enc.Encode
-	if *raw {
-		encode = enc.EncodeRaw
-	}
-	ph, err := pf.open(*model, dec)
-	if err != nil {
-		return err
-	}
-	defer ph.Close()
+	defer p.Close()
 	var embs [][]float32
-	if ph != nil {
+	switch {
+	case p.HasDetector():
 		// One line per face, labelled "PATH [x y w h]".
-		if *raw {
-			return usageError("--raw and --detect do not go together")
+		faces, err := p.EncodeEveryFace(cmdContext, images...)
+		if err != nil {
+			return err
 		}
-		images, embs, err = ph.encodeEach(cmdContext, enc, images...)
-	} else {
-		embs, err = encode(cmdContext, images...)
+		images, embs = nil, nil
+		for _, f := range faces {
+			images, embs = append(images, faceLabel(f)), append(embs, f.Embedding)
+		}
+	case *raw:
+		embs, err = p.Encoder().EncodeRaw(cmdContext, images...)
+	default:
+		embs, err = p.Encode(cmdContext, images...)
 	}
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/verify"
 )
@@ -21,31 +22,6 @@ func init() {
 	register(command{name: "verify", summary: "is IMAGE the claimed IDENTITY? (the notebook's verify)", run: runVerify})
 	register(command{name: "identify", summary: "who is in each IMAGE? (the notebook's who_is_it)", run: runIdentify})
 }
-
-// space is the embedding space an encoder produces: the weights' fingerprint and the parts of the
-// profile that change the vectors. The threshold is left out on purpose, so calibrating it does not
-// orphan the databases made before. The JPEG decoder is left out too: libjpeg-turbo and libjpeg 9
-// differ by a few levels on some pixels, so their vectors are as comparable as two photographs.
-func space(enc *encoding.Encoder) (verify.Space, error) {
-	p := enc.Profile()
-	p.Input.JPEGDecoder = ""
-	prof, err := json.Marshal(struct {
-		Signature encoding.SignatureProfile `json:"signature"`
-		Input     encoding.InputProfile     `json:"input"`
-		Output    encoding.OutputProfile    `json:"output"`
-	}{p.Signature, p.Input, p.Output})
-	if err != nil {
-		return verify.Space{}, err
-	}
-	dim := p.Output.Dim
-	if dim <= 0 {
-		dim = 128
-	}
-	return verify.Space{Fingerprint: p.Fingerprint, Profile: prof, Dim: dim}, nil
-}
-
-// indexMinSamples is the database size from which identify searches through verify.Index.
-const indexMinSamples = 50000
 
 // batchHelp explains why the commands that reproduce the notebook default to one image per model call.
 const batchHelp = "images per model call; 1 reproduces the notebook's per-image predict_on_batch to the last digit " +
@@ -101,27 +77,18 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, closeModel, err := openEncoder(*model, *profile, encoding.EncoderOptions{BatchSize: *batch, JPEGDecoder: dec})
+	p, err := openPipeline(*model, *profile, facenet.Options{BatchSize: *batch, JPEGDecoder: dec, Detect: pf.options()})
 	if err != nil {
 		return err
 	}
-	defer closeModel()
-	sp, err := space(enc)
-	if err != nil {
-		return err
-	}
+	defer p.Close()
 	// Open before the (slow) embedding, so a wrong model or a damaged database fails at once.
-	db, err := verify.OpenOrCreate(*dbPath, sp)
+	db, err := verify.OpenOrCreate(*dbPath, p.Space())
 	if err != nil {
 		return err
 	}
-	ph, err := pf.open(*model, dec)
-	if err != nil {
-		return err
-	}
-	defer ph.Close()
 	// The largest face of each photo; a photo without one fails its identity, enrolling nothing.
-	encode := ph.largestOrWhole(enc)
+	encode := p.EncodeFiles
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
 		embs, err := encode(cmdContext, e.images...)
@@ -212,15 +179,14 @@ func scanIdentityFolder(dir string) ([]enrolment, error) {
 	return todo, nil
 }
 
-// probeSetup is what verify and identify share: the encoder, the database and the threshold.
+// probeSetup is what verify and identify share: the pipeline (with the threshold in force) and the
+// database.
 type probeSetup struct {
-	enc       *encoding.Encoder
-	db        *verify.DB
-	threshold float64
-	close     func() error
+	*facenet.Pipeline
+	db *verify.DB
 }
 
-func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch int, jpegDecoder string) (*probeSetup, error) {
+func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch int, jpegDecoder string, pf photoFlags) (*probeSetup, error) {
 	if model == "" || dbPath == "" {
 		return nil, usageError("--model and --db are required")
 	}
@@ -231,23 +197,22 @@ func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch in
 	if err != nil {
 		return nil, err
 	}
+	// The database first, so a damaged one fails before the (slow) model load.
 	db, err := verify.Open(dbPath)
 	if err != nil {
 		return nil, err
 	}
-	enc, closeModel, err := openEncoder(model, profile, encoding.EncoderOptions{BatchSize: batch, JPEGDecoder: dec})
+	p, err := openPipeline(model, profile, facenet.Options{
+		BatchSize: batch, JPEGDecoder: dec, Threshold: threshold.value(0), Detect: pf.options(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	sp, err := space(enc)
-	if err == nil {
-		err = db.Space().Check(sp)
-	}
-	if err != nil {
-		closeModel()
+	if err := db.Space().Check(p.Space()); err != nil {
+		p.Close()
 		return nil, fmt.Errorf("database %s and model %s: %w", dbPath, model, err)
 	}
-	return &probeSetup{enc: enc, db: db, threshold: threshold.value(enc.Profile().Distance.Threshold), close: closeModel}, nil
+	return &probeSetup{Pipeline: p, db: db}, nil
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
@@ -267,33 +232,15 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("want IMAGE IDENTITY, got %d arguments", len(rest))
 	}
 	img, identity := rest[0], rest[1]
-	p, err := openProbe(*model, *profile, *dbPath, threshold, 1, *jpegDec)
+	p, err := openProbe(*model, *profile, *dbPath, threshold, 1, *jpegDec, pf)
 	if err != nil {
 		return err
 	}
-	defer p.close()
+	defer p.Close()
 	if !p.db.Has(identity) {
 		return fmt.Errorf("verify %s: %w: %q (enrolled: %s)", img, verify.ErrUnknownIdentity, identity, strings.Join(p.db.Names(), ", "))
 	}
-	dec, _ := parseJPEGDecoderFlag(*jpegDec) // openProbe checked it
-	ph, err := pf.open(*model, dec)
-	if err != nil {
-		return err
-	}
-	defer ph.Close()
-	var emb []float32
-	if ph != nil {
-		var embs [][]float32
-		if embs, err = ph.encodeLargest(cmdContext, p.enc, img); err == nil {
-			emb = embs[0]
-		}
-	} else {
-		emb, err = p.enc.ImgToEncoding(cmdContext, img)
-	}
-	if err != nil {
-		return err
-	}
-	d, err := verify.Verify(emb, identity, p.db, p.threshold)
+	d, err := p.Verify(cmdContext, img, identity, p.db)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", img, err)
 	}
@@ -338,28 +285,26 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if err := checkDestination("--sheet", *sheet); err != nil {
 		return err
 	}
-	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch, *jpegDec)
-	if err != nil {
-		return err
-	}
-	defer p.close()
 	if *pf.on && *sheet != "" {
 		return usageError("--sheet does not take --detect yet")
 	}
-	dec, _ := parseJPEGDecoderFlag(*jpegDec) // openProbe checked it
-	ph, err := pf.open(*model, dec)
+	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch, *jpegDec, pf)
 	if err != nil {
 		return err
 	}
-	defer ph.Close()
+	defer p.Close()
 	var embs [][]float32
-	if ph != nil {
+	if p.HasDetector() {
 		// One answer per face, labelled "PATH [x y w h]".
-		images, embs, err = ph.encodeEach(cmdContext, p.enc, images...)
-	} else {
-		embs, err = p.enc.Encode(cmdContext, images...)
-	}
-	if err != nil {
+		faces, err := p.EncodeEveryFace(cmdContext, images...)
+		if err != nil {
+			return err
+		}
+		images = nil
+		for _, f := range faces {
+			images, embs = append(images, faceLabel(f)), append(embs, f.Embedding)
+		}
+	} else if embs, err = p.Encode(cmdContext, images...); err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)
@@ -370,22 +315,16 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	}
 	// A large database pays for building the quantized index once (under a second for a million
 	// samples) and then answers each probe ~20x faster than the exact scan, with the same answers.
-	whoIsIt := func(e []float32) (verify.Match, error) { return verify.WhoIsIt(e, p.db, p.threshold) }
-	topK := func(e []float32, k int) ([]verify.Neighbor, error) { return verify.TopK(e, p.db, k) }
-	if p.db.NumSamples() >= indexMinSamples {
-		ix := verify.NewIndex(p.db)
-		whoIsIt = func(e []float32) (verify.Match, error) { return ix.WhoIsIt(e, p.threshold) }
-		topK = ix.TopK
-	}
+	search := verify.NewSearcher(p.db)
 	var rows []sheetRow
 	for i, img := range images {
-		m, err := whoIsIt(embs[i])
+		m, err := search.WhoIsIt(embs[i], p.Threshold())
 		if err != nil {
 			return fmt.Errorf("identify %s: %w", img, err)
 		}
 		var near []verify.Neighbor
 		if *top > 0 {
-			if near, err = topK(embs[i], *top); err != nil {
+			if near, err = search.TopK(embs[i], *top); err != nil {
 				return err
 			}
 		}
@@ -417,7 +356,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *sheet != "" {
-		if err := writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.enc.Profile().Input.JPEGDecoder)); err != nil {
+		if err := writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.Profile().Input.JPEGDecoder)); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/facenet-go/facenet/detect"
 	"github.com/facenet-go/facenet/internal/testenv"
 )
 
@@ -50,20 +49,4 @@ func TestPhotoCommands(t *testing.T) {
 	code, stdout, _ := runCLI("embed", "--model", model, photo)
 	require.Equal(t, 0, code)
 	require.True(t, strings.HasPrefix(stdout, photo+": "))
-}
-
-func TestLargestFace(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		faces []detect.Face
-		want  int
-	}{
-		{"one", []detect.Face{{Box: [4]int{0, 0, 10, 10}}}, 0},
-		{"bigger wins", []detect.Face{{Box: [4]int{45, 45, 10, 10}}, {Box: [4]int{30, 30, 40, 40}}}, 1},
-		{"centre beats a bigger corner face", []detect.Face{{Box: [4]int{0, 0, 30, 30}}, {Box: [4]int{40, 40, 20, 20}}}, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, largestFace(tc.faces, 100, 100))
-		})
-	}
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/fpcache"
 	"github.com/facenet-go/facenet/internal/testenv"
@@ -65,7 +66,7 @@ func TestMain(m *testing.M) {
 		}
 		if mode := os.Getenv(rbCrashEnv); mode != "" {
 			// Crash where TensorFlow's loader runs, with stderr pointed at /dev/null as it is then.
-			loadModel = func(dir string, opts tfmodel.Options) (*tfmodel.Model, error) {
+			facenet.SetModelLoader(func(dir string, opts tfmodel.Options) (*tfmodel.Model, error) {
 				restore := opts.Quiet()
 				defer restore()
 				if mode == "oom" {
@@ -73,7 +74,7 @@ func TestMain(m *testing.M) {
 					big[len(big)-1] = 1
 				}
 				panic("crash inside the quiet window")
-			}
+			})
 		}
 		cancelOnSignals() // as main does
 		code := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -627,15 +628,14 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 		require.NoError(t, err, "%s=%q", rbTrialsEnv, s)
 		trials = n
 	}
-	enc, closeModel, err := openEncoder(w.model, "", encoding.EncoderOptions{BatchSize: 1})
+	pipe, err := facenet.Open(context.Background(), w.model, facenet.Options{})
 	require.NoError(t, err)
-	defer closeModel()
-	sp, err := space(enc)
-	require.NoError(t, err)
+	defer pipe.Close()
+	sp := pipe.Space()
 	probes := w.good
 	want := make([][]float32, len(probes))
 	for i, p := range probes {
-		want[i], err = enc.ImgToEncoding(context.Background(), p)
+		want[i], err = pipe.EncodeFile(context.Background(), p)
 		require.NoError(t, err)
 	}
 
