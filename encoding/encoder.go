@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/facenet-go/facenet/verify"
+	"github.com/facenet-go/facenet/vec"
 )
 
 // Model is what the Encoder needs from a network: run one float32 batch, batch dimension first, and
@@ -256,11 +256,11 @@ func (e *Encoder) run(ctx context.Context, x []float32, n int, normalize bool) (
 			return nil, err
 		}
 		if normalize {
-			// verify.Normalize is the notebook's embedding / np.linalg.norm(embedding, ord=2) to the
+			// vec.Normalize is the notebook's embedding / np.linalg.norm(embedding, ord=2) to the
 			// bit: the correctly rounded float32 norm, then float32 division.
 			var err error
-			if row, err = verify.Normalize(row); err != nil {
-				if errors.Is(err, verify.ErrZeroVector) {
+			if row, err = vec.Normalize(row); err != nil {
+				if errors.Is(err, vec.ErrZeroVector) {
 					return nil, fmt.Errorf("%w: all zeros, cannot normalize", ErrBadEmbedding)
 				}
 				return nil, fmt.Errorf("%w: %v", ErrBadEmbedding, err)

@@ -1,4 +1,7 @@
-package verify
+// Package vec is the vector maths under every decision: L2 normalization, distances in numpy's
+// own float32 order (so printed digits are the notebook's), cosine conversions and the triplet
+// loss. It sits below encoding and verify, which both use it, and imports neither.
+package vec
 
 import (
 	"errors"
@@ -26,8 +29,9 @@ var (
 // overflows to infinity.
 const MaxComponent = math.MaxFloat32 / 2
 
-// checkVector rejects what no distance can be computed from: empty, NaN, ±Inf or too large.
-func checkVector(v []float32) error {
+// Check rejects what no distance can be computed from: empty, NaN, ±Inf or too large
+// (ErrEmptyVector, ErrNonFinite).
+func Check(v []float32) error {
 	if len(v) == 0 {
 		return ErrEmptyVector
 	}
@@ -47,10 +51,10 @@ func checkPair(a, b []float32) error {
 	if len(a) != len(b) {
 		return fmt.Errorf("%w: %d vs %d", ErrDimMismatch, len(a), len(b))
 	}
-	if err := checkVector(a); err != nil {
+	if err := Check(a); err != nil {
 		return fmt.Errorf("first vector: %w", err)
 	}
-	if err := checkVector(b); err != nil {
+	if err := Check(b); err != nil {
 		return fmt.Errorf("second vector: %w", err)
 	}
 	return nil
@@ -59,7 +63,7 @@ func checkPair(a, b []float32) error {
 // sqDist is the squared distance accumulated in float64, nearly exact: the difference is
 // taken in float32, as numpy subtracts two float32 arrays; its square is exact in float64
 // (24-bit by 24-bit mantissas), so only the sum rounds, and that in float64. The decisions use
-// dist32 instead. Inputs must have been checked.
+// Distance32 instead. Inputs must have been checked.
 func sqDist(a, b []float32) float64 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float64
@@ -81,12 +85,12 @@ func sqDist(a, b []float32) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dist32 is the notebook's distance: np.linalg.norm(a - b) on float32 arrays is a numpy
+// Distance32 is the notebook's distance: np.linalg.norm(a - b) on float32 arrays is a numpy
 // float32 scalar, and the notebook compares and prints that float32. It is computed in numpy's own
 // order (numpyDist32), so the printed digits are the notebook's. Every decision (Verify,
 // WhoIsIt, TopK, the Index's re-ranking, Calibrate) goes through it, so the exact scan and the
 // fast index return bit-identical distances.
-func dist32(a, b []float32) float32 {
+func Distance32(a, b []float32) float32 {
 	return numpyDist32(a, b)
 }
 
@@ -152,7 +156,7 @@ func CosineFromL2(dist float64) float64 {
 // is accumulated in float64, rounded once to float32, and each component divided in float32,
 // as numpy divides a float32 array by a float32 scalar.
 func Normalize(v []float32) ([]float32, error) {
-	if err := checkVector(v); err != nil {
+	if err := Check(v); err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
 	}
 	var s float64

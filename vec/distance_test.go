@@ -1,9 +1,10 @@
-package verify
+package vec
 
 import (
 	"math"
 	"testing"
 
+	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,7 +17,7 @@ func TestDistancesMatchNumpy(t *testing.T) {
 		CosineFloat64 float64   `json:"cosine_float64"`
 		NormalizedA   []float32 `json:"normalized_a"`
 	}
-	readGolden(t, "distances.json", &rows)
+	testenv.GoldenRows(t, "../testdata/verify/distances.json", &rows)
 	require.NotEmpty(t, rows)
 	for i, r := range rows {
 		d, err := L2Distance(r.A, r.B)
@@ -62,7 +63,7 @@ func TestUnitVectorConversions(t *testing.T) {
 		})
 	}
 	// The notebook's threshold in cosine terms.
-	require.InDelta(t, 0.755, CosineFromL2(NotebookThreshold), 1e-12)
+	require.InDelta(t, 0.755, CosineFromL2(0.7), 1e-12)
 }
 
 func TestNormalizeRowsIsPerRow(t *testing.T) {

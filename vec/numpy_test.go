@@ -1,4 +1,4 @@
-package verify
+package vec
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ func TestNumpyFloat32Parity(t *testing.T) {
 	for i, c := range doc.Cases {
 		a, b, want := vec(c.A), vec(c.B), f32(c.Dist)
 		require.Equal(t, want, numpyDist32(a, b), "case %d (n=%d)", i, len(a))
-		require.Equal(t, want, dist32(a, b), "case %d (n=%d)", i, len(a))
+		require.Equal(t, want, Distance32(a, b), "case %d (n=%d)", i, len(a))
 		if float32(math.Sqrt(sqDist(a, b))) != want {
 			exactDiffers++
 		}

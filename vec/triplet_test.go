@@ -1,9 +1,10 @@
-package verify
+package vec
 
 import (
 	"math"
 	"testing"
 
+	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,7 +15,7 @@ func TestTripletLossMatchesNumpy(t *testing.T) {
 		LossFloat64                float64 `json:"loss_float64"`
 		LossFloat32                float64 `json:"loss_float32"`
 	}
-	readGolden(t, "triplet.json", &rows)
+	testenv.GoldenRows(t, "../testdata/verify/triplet.json", &rows)
 	require.NotEmpty(t, rows)
 	for i, r := range rows {
 		got, err := TripletLoss(r.Anchor, r.Positive, r.Negative, r.Alpha)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/vec"
 	"github.com/facenet-go/facenet/verify"
 )
 
@@ -79,12 +80,12 @@ func loadNotebookBench(b *testing.B) *notebookBench {
 func BenchmarkL2Distance(b *testing.B) {
 	nb := loadNotebookBench(b)
 	p, q := nb.probes[0], nb.probes[1]
-	d, err := verify.L2Distance(p, q)
+	d, err := vec.L2Distance(p, q)
 	if err != nil || !(d > 0 && d < 2) {
 		b.Fatalf("L2Distance of two unit vectors = %v, %v", d, err)
 	}
 	for b.Loop() {
-		if _, err := verify.L2Distance(p, q); err != nil {
+		if _, err := vec.L2Distance(p, q); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -95,7 +96,7 @@ func BenchmarkL2Distance(b *testing.B) {
 func BenchmarkNormalize(b *testing.B) {
 	nb := loadNotebookBench(b)
 	v := nb.raw[0]
-	got, err := verify.Normalize(v)
+	got, err := vec.Normalize(v)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func BenchmarkNormalize(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		if _, err := verify.Normalize(v); err != nil {
+		if _, err := vec.Normalize(v); err != nil {
 			b.Fatal(err)
 		}
 	}

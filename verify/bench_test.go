@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/facenet-go/facenet/vec"
 )
 
 // randomUnit returns a seeded random unit vector: uniformly distributed directions, as
@@ -17,7 +19,7 @@ func randomUnit(rng *rand.Rand, dim int) []float32 {
 		for i := range v {
 			v[i] = float32(rng.NormFloat64())
 		}
-		if n, err := Normalize(v); err == nil {
+		if n, err := vec.Normalize(v); err == nil {
 			return n
 		}
 	}
@@ -30,7 +32,7 @@ func near(rng *rand.Rand, v []float32, sigma float64) []float32 {
 	for i := range v {
 		w[i] = v[i] + float32(sigma*rng.NormFloat64())
 	}
-	n, _ := Normalize(w)
+	n, _ := vec.Normalize(w)
 	return n
 }
 

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/facenet-go/facenet/vec"
 )
 
 // Sentinel errors of the identity database.
@@ -239,7 +241,7 @@ func (db *DB) Enrol(name string, embeddings ...[]float32) error {
 			return fmt.Errorf("enrol %q: embedding %d: %w: dimension %d, database has %d",
 				name, i, ErrModelMismatch, len(e), db.space.Dim)
 		}
-		if err := checkVector(e); err != nil {
+		if err := vec.Check(e); err != nil {
 			return fmt.Errorf("enrol %q: embedding %d: %w", name, i, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/facenet-go/facenet/internal/fsutil"
+	"github.com/facenet-go/facenet/vec"
 )
 
 var testSpace = Space{Fingerprint: "sha256:abc", Profile: []byte(`{"resize": "nearest", "size": 160}`), Dim: 3}
@@ -77,7 +78,7 @@ func TestDBEditErrors(t *testing.T) {
 		want error
 	}{
 		{"enrol wrong dim", db.Enrol("x", []float32{1, 2}), ErrModelMismatch},
-		{"enrol NaN", db.Enrol("x", []float32{1, 2, float32(math.NaN())}), ErrNonFinite},
+		{"enrol NaN", db.Enrol("x", []float32{1, 2, float32(math.NaN())}), vec.ErrNonFinite},
 		{"enrol empty name", db.Enrol("", []float32{1, 2, 3}), ErrInvalidName},
 		{"enrol newline", db.Enrol("a\nb", []float32{1, 2, 3}), ErrInvalidName},
 		{"enrol bad UTF-8", db.Enrol("\xff", []float32{1, 2, 3}), ErrInvalidName},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/facenet-go/facenet/vec"
 )
 
 // NotebookThreshold is the notebook's decision threshold on the L2 distance between unit
@@ -58,7 +60,7 @@ func Verify(encoding []float32, identity string, db *DB, threshold float64) (Dec
 	best := float32(math.Inf(1))
 	for r, o := range db.owner {
 		if int(o) == id {
-			best = min(best, dist32(encoding, db.row(r)))
+			best = min(best, vec.Distance32(encoding, db.row(r)))
 		}
 	}
 	return Decision{
@@ -74,7 +76,7 @@ func (db *DB) checkProbe(encoding []float32) error {
 	if len(encoding) != db.space.Dim {
 		return fmt.Errorf("%w: probe dimension %d, database has %d", ErrModelMismatch, len(encoding), db.space.Dim)
 	}
-	if err := checkVector(encoding); err != nil {
+	if err := vec.Check(encoding); err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
 	return nil
@@ -133,7 +135,7 @@ func (db *DB) identityDistances(encoding []float32) []float32 {
 		dists[i] = float32(math.Inf(1))
 	}
 	for r, o := range db.owner {
-		dists[o] = min(dists[o], dist32(encoding, db.row(r)))
+		dists[o] = min(dists[o], vec.Distance32(encoding, db.row(r)))
 	}
 	return dists
 }

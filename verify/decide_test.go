@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/facenet-go/facenet/vec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -187,7 +188,7 @@ func TestDecisionErrors(t *testing.T) {
 	}{
 		{"verify unknown identity", func() error { _, err := Verify(ok, "zz", db, 0.7); return err }, ErrUnknownIdentity},
 		{"verify wrong dimension", func() error { _, err := Verify([]float32{1}, "a", db, 0.7); return err }, ErrModelMismatch},
-		{"verify NaN probe", func() error { _, err := Verify([]float32{float32(math.NaN()), 0}, "a", db, 0.7); return err }, ErrNonFinite},
+		{"verify NaN probe", func() error { _, err := Verify([]float32{float32(math.NaN()), 0}, "a", db, 0.7); return err }, vec.ErrNonFinite},
 		{"verify NaN threshold", func() error { _, err := Verify(ok, "a", db, math.NaN()); return err }, ErrInvalidThreshold},
 		{"verify negative threshold", func() error { _, err := Verify(ok, "a", db, -1); return err }, ErrInvalidThreshold},
 		{"who is it Inf threshold", func() error { _, err := WhoIsIt(ok, db, math.Inf(1)); return err }, ErrInvalidThreshold},
@@ -197,7 +198,7 @@ func TestDecisionErrors(t *testing.T) {
 		{"top-k empty", func() error { _, err := TopK(ok, empty, 1); return err }, ErrEmptyDatabase},
 		{"index empty", func() error { _, err := NewIndex(empty).WhoIsIt(ok, 0.7); return err }, ErrEmptyDatabase},
 		{"index wrong dimension", func() error { _, err := ix.WhoIsIt([]float32{1}, 0.7); return err }, ErrModelMismatch},
-		{"index Inf probe", func() error { _, err := ix.TopK([]float32{float32(math.Inf(-1)), 0}, 1); return err }, ErrNonFinite},
+		{"index Inf probe", func() error { _, err := ix.TopK([]float32{float32(math.Inf(-1)), 0}, 1); return err }, vec.ErrNonFinite},
 		{"index NaN threshold", func() error { _, err := ix.WhoIsIt(ok, math.NaN()); return err }, ErrInvalidThreshold},
 		{"index top-k zero", func() error { _, err := ix.TopK(ok, -3); return err }, ErrInvalidK},
 	}

@@ -1,6 +1,7 @@
 // Package verify makes the Keras face-recognition notebook's decisions on embeddings, keeps an
-// identity database that never loses a face, calibrates thresholds and searches a million
-// faces in milliseconds. Computing the embeddings is another package's job.
+// identity database that never loses a face and searches a million faces in milliseconds.
+// Computing the embeddings is another package's job (encoding, through the root package
+// facenet); the vector maths is package vec, threshold calibration package calibrate.
 //
 // It needs no cgo (CGO_ENABLED=0 builds and tests it). The 1:N scan has Go assembly kernels
 // for amd64 (AVX-512 VNNI, AVX2), chosen at run time from golang.org/x/sys/cpu, and a portable Go kernel that
@@ -19,8 +20,9 @@
 //
 // Distances are np.linalg.norm(a - b) on float32 arrays, bit for bit: float32 differences,
 // squares summed in the order of the OpenBLAS sdot kernel numpy runs, the square root rounded to
-// float32; that float32 is what is compared and printed. L2Distance and SquaredL2Distance give
-// the float64-accumulated value instead, the exact one to about 1e-16. Decision.Message and Match.Message print the notebook's
+// float32 (vec.Distance32); that float32 is what is compared and printed. vec.L2Distance and
+// vec.SquaredL2Distance give the float64-accumulated value instead, the exact one to about 1e-16.
+// Decision.Message and Match.Message print the notebook's
 // sentences ("It's younes, welcome in!", "it's younes, the distance is 0.5992949"), with the
 // distance formatted by FormatFloat32 as Python prints a numpy float32.
 //
@@ -39,15 +41,10 @@
 //
 // # Fast search
 //
+// NewSearcher picks the exact scan or an Index by the DB's size; callers need not choose.
 // NewIndex builds an Index over a DB whose WhoIsIt and TopK return exactly what the exact scan
 // returns, identity and float32 distance, ties included, by scanning an int8 copy of the
 // embeddings with rigorous error bounds and re-ranking the few survivors exactly.
-//
-// # Calibration
-//
-// Calibrate takes labelled embeddings, computes every genuine and impostor distance, and
-// reports the ROC, EER, the best-accuracy threshold with David Sandberg's facenet k-fold
-// validation, and TAR at FAR=1e-3, as a text table (WriteTable) and a PNG (WritePNG).
 //
 // # FORMAT
 //

@@ -7,12 +7,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/facenet-go/facenet/vec"
 	"github.com/facenet-go/facenet/verify"
 )
 
 // unit returns v normalized, as the notebook's img_to_encoding does.
 func unit(v ...float32) []float32 {
-	u, err := verify.Normalize(v)
+	u, err := vec.Normalize(v)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -133,28 +134,6 @@ func ExampleOpenOrCreate() {
 	// Output:
 	// [andrew] 2 samples
 	// true
-}
-
-func ExampleCalibrate() {
-	// Four people, three photos each: each person's photos are close together.
-	labelled := map[string][][]float32{}
-	for p := range 4 {
-		for s := range 3 {
-			v := make([]float32, 7)
-			v[p] = 1
-			v[4+s] = 0.3
-			labelled[fmt.Sprint("person", p)] = append(labelled[fmt.Sprint("person", p)], unit(v...))
-		}
-	}
-	c, err := verify.Calibrate(labelled, verify.CalibrationOptions{Folds: 4})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%d genuine, %d impostor pairs\n", len(c.Genuine), len(c.Impostor))
-	fmt.Printf("threshold %.3f, accuracy %.2f, EER %.2f\n", c.Threshold, c.Accuracy, c.EER)
-	// Output:
-	// 12 genuine, 54 impostor pairs
-	// threshold 0.407, accuracy 1.00, EER 0.00
 }
 
 func ExampleFormatFloat32() {

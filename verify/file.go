@@ -11,11 +11,10 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
 	"unicode/utf8"
 
 	"github.com/facenet-go/facenet/internal/fsutil"
+	"github.com/facenet-go/facenet/vec"
 )
 
 // Sentinel errors of the database file. See the FORMAT section of the package documentation.
@@ -269,7 +268,7 @@ func (d *decoder) decode() (*DB, error) {
 		for j := range part {
 			f := math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
 			part[j] = f
-			bad = bad || !(math.Abs(float64(f)) <= MaxComponent)
+			bad = bad || !(math.Abs(float64(f)) <= vec.MaxComponent)
 		}
 		if bad {
 			return nil, corrupt("non-finite value in rows %d..%d", i/int(dim), (i+len(part)-1)/int(dim))
@@ -375,43 +374,15 @@ func (db *DB) Save(path string) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("save database: %w", err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = fsutil.WriteAtomic(path, mode, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, chunk)
+		if _, err := db.WriteTo(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
 		return fmt.Errorf("save database %s: %w", path, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("save database %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(tmp, chunk)
-	if _, err := db.WriteTo(bw); err != nil {
-		return fmt.Errorf("save database %s: write %s: %w", path, tmp.Name(), err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("save database %s: write %s: %w", path, tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("save database %s: sync %s: %w", path, tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save database %s: close %s: %w", path, tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save database %s: %w", path, err)
-	}
-	done = true
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("save database %s: sync directory: %w", path, err)
 	}
 	if fi, err := os.Stat(path); err == nil {
 		db.origin = fi
@@ -423,20 +394,6 @@ func (db *DB) Save(path string) error {
 // Save renames a new one into place), size and modification time.
 func sameVersion(origin, fi os.FileInfo) bool {
 	return os.SameFile(origin, fi) && origin.Size() == fi.Size() && origin.ModTime().Equal(fi.ModTime())
-}
-
-// syncDir makes the rename durable. Windows cannot open a directory for syncing, and its
-// rename is already durable metadata, so it is skipped there.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -1,12 +1,10 @@
 package verify
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/require"
+	"github.com/facenet-go/facenet/internal/testenv"
 )
 
 // The tables in testdata/verify come from numpy (numpy 2.0.2 in the project venv):
@@ -16,11 +14,5 @@ const goldenDir = "../testdata/verify"
 
 func readGolden(t *testing.T, name string, rows any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(goldenDir, name))
-	require.NoError(t, err)
-	var doc struct {
-		Rows json.RawMessage `json:"rows"`
-	}
-	require.NoError(t, json.Unmarshal(b, &doc))
-	require.NoError(t, json.Unmarshal(doc.Rows, rows))
+	testenv.GoldenRows(t, filepath.Join(goldenDir, name), rows)
 }

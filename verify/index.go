@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/facenet-go/facenet/vec"
 )
 
 // Index answers WhoIsIt and TopK over a snapshot of a DB much faster than the exact scan,
@@ -295,7 +297,7 @@ func (ix *Index) search(q []float32, k int) []Neighbor {
 			if c.est > limit {
 				continue
 			}
-			d := dist32(q, ix.data[c.row*ix.dim:(c.row+1)*ix.dim])
+			d := vec.Distance32(q, ix.data[c.row*ix.dim:(c.row+1)*ix.dim])
 			id := ix.owner[c.row]
 			if old, ok := best[id]; !ok || d < old {
 				best[id] = d
@@ -326,7 +328,7 @@ func (ix *Index) checkProbe(q []float32) error {
 	if len(q) != ix.dim {
 		return fmt.Errorf("%w: probe dimension %d, index has %d", ErrModelMismatch, len(q), ix.dim)
 	}
-	if err := checkVector(q); err != nil {
+	if err := vec.Check(q); err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
 	if ix.rows == 0 {

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/facenet-go/facenet/vec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,7 +28,7 @@ func TestNewSearcherAgreesWithScan(t *testing.T) {
 				for i := range v {
 					v[i] = float32(rng.NormFloat64())
 				}
-				n, err := Normalize(v)
+				n, err := vec.Normalize(v)
 				require.NoError(t, err)
 				return n
 			}

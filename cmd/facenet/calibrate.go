@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/facenet-go/facenet"
+	"github.com/facenet-go/facenet/calibrate"
 	"github.com/facenet-go/facenet/encoding"
-	"github.com/facenet-go/facenet/verify"
 )
 
 func init() {
@@ -62,12 +62,12 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	k := *folds
 	if genuine < k {
 		if genuine < 2 {
-			return fmt.Errorf("calibrate %s: %d genuine pairs: %w (need identities with two or more images)", rest[0], genuine, verify.ErrNotEnoughPairs)
+			return fmt.Errorf("calibrate %s: %d genuine pairs: %w (need identities with two or more images)", rest[0], genuine, calibrate.ErrNotEnoughPairs)
 		}
 		fmt.Fprintf(stderr, "facenet calibrate: only %d genuine pairs, using %d folds\n", genuine, genuine)
 		k = genuine
 	}
-	cal, err := verify.Calibrate(labelled, verify.CalibrationOptions{Folds: k})
+	cal, err := calibrate.Labelled(labelled, calibrate.Options{Folds: k})
 	if err != nil {
 		return fmt.Errorf("calibrate %s: %w", rest[0], err)
 	}

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 )
 
@@ -157,4 +158,60 @@ func describe(path, target string) string {
 		return path
 	}
 	return path + " (links to " + target + ")"
+}
+
+// WriteAtomic replaces path with what write produces, through a temporary file in the same
+// directory that is given perm before any byte is written (a database holds biometric data),
+// synced, renamed into place, and made durable by syncing the directory: readers, and a crash
+// at any point, see the old file or the new one, never half of one. path goes through
+// Destination first, so a symlink is followed and a device or FIFO is refused.
+func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) error {
+	path, err := Destination(path)
+	if err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = f.Chmod(perm)
+	if err == nil {
+		err = write(f)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename durable. Windows cannot open a directory for syncing, and its rename
+// is already durable metadata, so it is skipped there.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,4 +62,23 @@ func SharedDir(t testing.TB) string {
 func Testdata(t testing.TB, rel string) string {
 	t.Helper()
 	return filepath.Join(ModuleRoot(t), "testdata", rel)
+}
+
+// GoldenRows decodes the "rows" array of the golden JSON file at path (the shape of every table
+// the Python reference scripts write) into rows.
+func GoldenRows(t testing.TB, path string, rows any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("testenv: golden file: %v", err)
+	}
+	var doc struct {
+		Rows json.RawMessage `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("testenv: golden file %s: %v", path, err)
+	}
+	if err := json.Unmarshal(doc.Rows, rows); err != nil {
+		t.Fatalf("testenv: golden file %s rows: %v", path, err)
+	}
 }

@@ -2,12 +2,12 @@ package smcli
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/facenet-go/facenet/internal/pyfloat"
 	"github.com/facenet-go/facenet/savedmodel"
 )
 
@@ -63,38 +63,7 @@ func pyQuote(s string) string {
 // pyFloat is Python's repr of a float: the shortest digits that round-trip, in positional form
 // when the decimal exponent is in [-4, 16), otherwise as 1e-05 / 1.5e+16; always with a ".0" or
 // an exponent so it reads back as a float.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	mant, expText, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
-	exp, _ := strconv.Atoi(expText)
-	sign := ""
-	if strings.HasPrefix(mant, "-") {
-		sign, mant = "-", mant[1:]
-	}
-	digits := strings.Replace(mant, ".", "", 1)
-	point := exp + 1 // digits are 0.d1d2... times 10**point
-	if point <= -4 || point > 16 {
-		if len(digits) > 1 {
-			digits = digits[:1] + "." + digits[1:]
-		}
-		return fmt.Sprintf("%s%se%+03d", sign, digits, exp)
-	}
-	switch {
-	case point <= 0:
-		return sign + "0." + strings.Repeat("0", -point) + digits
-	case point >= len(digits):
-		return sign + digits + strings.Repeat("0", point-len(digits)) + ".0"
-	default:
-		return sign + digits[:point] + "." + digits[point:]
-	}
-}
+func pyFloat(f float64) string { return pyfloat.Repr(f, 64) }
 
 // pyTypeName is type(value).__name__ of the decoded value.
 func pyTypeName(v savedmodel.Value) string {

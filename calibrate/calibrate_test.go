@@ -1,4 +1,4 @@
-package verify
+package calibrate
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/vec"
+	"github.com/facenet-go/facenet/verify"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,11 +27,11 @@ func TestCalibrationMatchesFacenetCalculateROC(t *testing.T) {
 		TPR, FPR          []float64
 		AUC               float64
 	}
-	readGolden(t, "calibration.json", &rows)
+	testenv.GoldenRows(t, "../testdata/verify/calibration.json", &rows)
 	require.Len(t, rows, 2)
 	for i, r := range rows {
 		// np.arange(0, 4, 0.001) stops before 4.
-		c, err := CalibrateDistances(r.Genuine, r.Impostor, CalibrationOptions{Folds: r.Folds, ThresholdMax: 3.9995})
+		c, err := Distances(r.Genuine, r.Impostor, Options{Folds: r.Folds, ThresholdMax: 3.9995})
 		require.NoError(t, err)
 		require.Len(t, c.Thresholds, 4000)
 		require.Equal(t, r.FoldThresholds, c.FoldThresholds, "row %d", i)
@@ -50,7 +53,7 @@ func TestCalibrationSeparable(t *testing.T) {
 	for i := 300; i < 1500; i++ {
 		imp = append(imp, 0.9+0.6*float64(i)/1499)
 	}
-	c, err := CalibrateDistances(gen, imp, CalibrationOptions{})
+	c, err := Distances(gen, imp, Options{})
 	require.NoError(t, err)
 	require.InDelta(t, 0.0, c.EER, 1e-12)
 	require.Greater(t, c.EERThreshold, 0.6)
@@ -89,7 +92,7 @@ func TestCalibrationUniformOverlap(t *testing.T) {
 		gen = append(gen, (float64(i)+0.5)/1000)
 		imp = append(imp, 0.5+(float64(i)+0.5)/1000)
 	}
-	c, err := CalibrateDistances(gen, imp, CalibrationOptions{})
+	c, err := Distances(gen, imp, Options{})
 	require.NoError(t, err)
 	require.InDelta(t, 0.25, c.EER, 1e-3)
 	require.InDelta(t, 0.75, c.EERThreshold, 1e-3)
@@ -108,7 +111,7 @@ func TestCalibrationUniformOverlap(t *testing.T) {
 func TestCalibrationFewImpostors(t *testing.T) {
 	gen := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}
 	imp := []float64{0.65, 0.75, 0.85, 0.95, 1.05, 1.15, 1.25, 1.35, 1.45, 1.55}
-	c, err := CalibrateDistances(gen, imp, CalibrationOptions{})
+	c, err := Distances(gen, imp, Options{})
 	require.NoError(t, err)
 	require.False(t, c.FARResolved, "10 impostor pairs cannot measure FAR 1e-3")
 	require.Equal(t, 0.65, c.TARThreshold, "zero false accepts: the smallest impostor distance")
@@ -128,7 +131,7 @@ func clusters(n, m int, spread float32) map[string][][]float32 {
 			v := make([]float32, n+m)
 			v[i] = 1
 			v[n+j] = spread
-			u, _ := Normalize(v)
+			u, _ := vec.Normalize(v)
 			out[fmt.Sprintf("person%d", i)] = append(out[fmt.Sprintf("person%d", i)], u)
 		}
 	}
@@ -139,7 +142,7 @@ func TestCalibrateEmbeddings(t *testing.T) {
 	// Samples of one person are sqrt(2)·s/sqrt(1+s²) apart; of two people sqrt(2), or
 	// sqrt(2/(1+s²)) when they share their spread component.
 	labelled := clusters(5, 4, 0.3)
-	c, err := Calibrate(labelled, CalibrationOptions{Folds: 5})
+	c, err := Labelled(labelled, Options{Folds: 5})
 	require.NoError(t, err)
 	require.Len(t, c.Genuine, 5*6)
 	require.Len(t, c.Impostor, 10*16)
@@ -154,12 +157,12 @@ func TestCalibrateEmbeddings(t *testing.T) {
 	require.LessOrEqual(t, c.Threshold, c.Impostor[0])
 
 	// The same through a database.
-	db, err := New(Space{Fingerprint: "m", Dim: 9})
+	db, err := verify.New(verify.Space{Fingerprint: "m", Dim: 9})
 	require.NoError(t, err)
 	for name, samples := range labelled {
 		require.NoError(t, db.Enrol(name, samples...))
 	}
-	c2, err := Calibrate(db.Labelled(), CalibrationOptions{Folds: 5})
+	c2, err := Labelled(db.Labelled(), Options{Folds: 5})
 	require.NoError(t, err)
 	require.Equal(t, c, c2)
 }
@@ -171,33 +174,33 @@ func TestCalibrateErrors(t *testing.T) {
 		run  func() error
 		want error
 	}{
-		{"one identity", func() error { _, err := Calibrate(clusters(1, 5, 0.1), CalibrationOptions{Folds: 2}); return err }, ErrNotEnoughPairs},
-		{"one sample each", func() error { _, err := Calibrate(clusters(6, 1, 0.1), CalibrationOptions{Folds: 2}); return err }, ErrNotEnoughPairs},
-		{"fewer pairs than folds", func() error { _, err := Calibrate(clusters(3, 2, 0.1), CalibrationOptions{}); return err }, ErrNotEnoughPairs},
+		{"one identity", func() error { _, err := Labelled(clusters(1, 5, 0.1), Options{Folds: 2}); return err }, ErrNotEnoughPairs},
+		{"one sample each", func() error { _, err := Labelled(clusters(6, 1, 0.1), Options{Folds: 2}); return err }, ErrNotEnoughPairs},
+		{"fewer pairs than folds", func() error { _, err := Labelled(clusters(3, 2, 0.1), Options{}); return err }, ErrNotEnoughPairs},
 		{"ragged", func() error {
-			_, err := Calibrate(map[string][][]float32{"a": {{1, 0}, {1}}, "b": {{0, 1}}}, CalibrationOptions{Folds: 2})
+			_, err := Labelled(map[string][][]float32{"a": {{1, 0}, {1}}, "b": {{0, 1}}}, Options{Folds: 2})
 			return err
-		}, ErrDimMismatch},
+		}, vec.ErrDimMismatch},
 		{"NaN", func() error {
-			_, err := Calibrate(map[string][][]float32{"a": {{1, 0}, {float32(math.NaN()), 0}}}, CalibrationOptions{})
+			_, err := Labelled(map[string][][]float32{"a": {{1, 0}, {float32(math.NaN()), 0}}}, Options{})
 			return err
-		}, ErrNonFinite},
+		}, vec.ErrNonFinite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.ErrorIs(t, tt.run(), tt.want)
 		})
 	}
-	for _, o := range []CalibrationOptions{{Folds: 1}, {ThresholdStep: -1}, {ThresholdStep: 1e-12}, {FARTarget: 1}, {FARTarget: -0.1}} {
-		_, err := CalibrateDistances(ten, ten, o)
+	for _, o := range []Options{{Folds: 1}, {ThresholdStep: -1}, {ThresholdStep: 1e-12}, {FARTarget: 1}, {FARTarget: -0.1}} {
+		_, err := Distances(ten, ten, o)
 		require.Error(t, err, "%+v", o)
 	}
-	_, err := CalibrateDistances([]float64{math.NaN()}, ten, CalibrationOptions{})
+	_, err := Distances([]float64{math.NaN()}, ten, Options{})
 	require.Error(t, err)
 }
 
 func TestCalibrationTable(t *testing.T) {
-	c, err := Calibrate(clusters(5, 4, 0.3), CalibrationOptions{Folds: 5})
+	c, err := Labelled(clusters(5, 4, 0.3), Options{Folds: 5})
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, c.WriteTable(&buf))
@@ -218,7 +221,7 @@ func TestCalibrationTable(t *testing.T) {
 }
 
 func TestCalibrationPNG(t *testing.T) {
-	c, err := Calibrate(clusters(6, 5, 0.3), CalibrationOptions{Folds: 5})
+	c, err := Labelled(clusters(6, 5, 0.3), Options{Folds: 5})
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, c.WritePNG(&buf))

@@ -1,4 +1,4 @@
-package verify
+package calibrate
 
 import (
 	"fmt"
@@ -36,7 +36,7 @@ const (
 // WritePNG draws the calibration as a PNG: on the left the histograms of genuine (green) and
 // impostor (red) distances, each scaled to its own peak so both shapes show, with the chosen
 // threshold in blue; on the right the ROC curve (TPR against FPR) with its EER point.
-func (c *Calibration) WritePNG(w io.Writer) error {
+func (c *Result) WritePNG(w io.Writer) error {
 	img := image.NewRGBA(image.Rect(0, 0, plotW, plotH))
 	raster.Fill(img, img.Bounds(), colBackground)
 	c.drawHistograms(img)
@@ -47,7 +47,7 @@ func (c *Calibration) WritePNG(w io.Writer) error {
 	return nil
 }
 
-func (c *Calibration) drawHistograms(img *image.RGBA) {
+func (c *Result) drawHistograms(img *image.RGBA) {
 	xmax := 2.0
 	if n := len(c.Impostor); n > 0 {
 		xmax = max(xmax, c.Impostor[n-1])
@@ -100,7 +100,7 @@ func (c *Calibration) drawHistograms(img *image.RGBA) {
 	raster.Text(img, (histLeft+histRight)/2-24, panelBottom+24, "L2 DISTANCE", colAxis)
 }
 
-func (c *Calibration) drawROC(img *image.RGBA) {
+func (c *Result) drawROC(img *image.RGBA) {
 	size := float64(rocRight - rocLeft)
 	pt := func(fpr, tpr float64) (int, int) {
 		return rocLeft + int(math.Round(fpr*size)), panelBottom - int(math.Round(tpr*size))

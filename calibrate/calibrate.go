@@ -1,4 +1,8 @@
-package verify
+// Package calibrate chooses a distance threshold from labelled embeddings: every genuine and
+// impostor distance (the float32 distances the decisions compare), the ROC and its AUC, the EER,
+// the best-accuracy threshold by David Sandberg's facenet k-fold validation, and TAR at
+// FAR=1e-3, as a text table (WriteTable) and a PNG plot (WritePNG).
+package calibrate
 
 import (
 	"errors"
@@ -8,13 +12,16 @@ import (
 	"slices"
 	"sort"
 	"text/tabwriter"
+
+	"github.com/facenet-go/facenet/vec"
+	"github.com/facenet-go/facenet/verify"
 )
 
 // ErrNotEnoughPairs reports labelled data with too few genuine or impostor pairs to calibrate.
 var ErrNotEnoughPairs = errors.New("not enough pairs to calibrate")
 
-// CalibrationOptions tune Calibrate. The zero value gives the defaults.
-type CalibrationOptions struct {
+// Options tune Labelled. The zero value gives the defaults.
+type Options struct {
 	// Folds for cross-validation, as facenet's calculate_roc (default 10). Each class needs
 	// at least this many pairs.
 	Folds int
@@ -27,7 +34,7 @@ type CalibrationOptions struct {
 	FARTarget float64
 }
 
-func (o CalibrationOptions) withDefaults(maxDist float64) (CalibrationOptions, error) {
+func (o Options) withDefaults(maxDist float64) (Options, error) {
 	if o.Folds == 0 {
 		o.Folds = 10
 	}
@@ -53,11 +60,11 @@ func (o CalibrationOptions) withDefaults(maxDist float64) (CalibrationOptions, e
 	return o, nil
 }
 
-// Calibration is the outcome of Calibrate: how well a distance threshold separates genuine
+// Result is the outcome of Labelled: how well a distance threshold separates genuine
 // pairs (two samples of one identity) from impostor pairs (samples of two identities), and
 // which threshold to use. A pair is accepted when its distance is strictly below the
 // threshold, as Verify decides.
-type Calibration struct {
+type Result struct {
 	// Genuine and Impostor are all pair distances (the float32 distances the decisions
 	// compare), sorted ascending.
 	Genuine  []float64 `json:"genuine"`
@@ -100,7 +107,7 @@ type Calibration struct {
 	FARResolved  bool    `json:"far_resolved"`
 }
 
-// Calibrate computes all genuine and impostor distances of labelled embeddings (identity ->
+// Labelled computes all genuine and impostor distances of labelled embeddings (identity ->
 // its samples) and calibrates a threshold on them: ROC, EER, the best-accuracy threshold with
 // facenet's k-fold cross-validation (validate_on_lfw / calculate_roc), and TAR at a FAR.
 // Every pair is used, so the cost grows with the square of the number of embeddings.
@@ -108,7 +115,7 @@ type Calibration struct {
 // Folds are stratified and deterministic: identities are taken in name order, and the i-th
 // genuine (resp. impostor) pair goes to fold i mod k, as LFW's pairs.txt mixes both classes
 // in each of its ten folds.
-func Calibrate(labelled map[string][][]float32, opts CalibrationOptions) (*Calibration, error) {
+func Labelled(labelled map[string][][]float32, opts Options) (*Result, error) {
 	names := make([]string, 0, len(labelled))
 	for n := range labelled {
 		names = append(names, n)
@@ -121,9 +128,9 @@ func Calibrate(labelled map[string][][]float32, opts CalibrationOptions) (*Calib
 				dim = len(e)
 			}
 			if len(e) != dim {
-				return nil, fmt.Errorf("calibrate: %q sample %d: %w: %d vs %d", n, i, ErrDimMismatch, len(e), dim)
+				return nil, fmt.Errorf("calibrate: %q sample %d: %w: %d vs %d", n, i, vec.ErrDimMismatch, len(e), dim)
 			}
-			if err := checkVector(e); err != nil {
+			if err := vec.Check(e); err != nil {
 				return nil, fmt.Errorf("calibrate: %q sample %d: %w", n, i, err)
 			}
 		}
@@ -133,23 +140,23 @@ func Calibrate(labelled map[string][][]float32, opts CalibrationOptions) (*Calib
 		sa := labelled[a]
 		for x := range sa {
 			for y := x + 1; y < len(sa); y++ {
-				genuine = append(genuine, float64(dist32(sa[x], sa[y])))
+				genuine = append(genuine, float64(vec.Distance32(sa[x], sa[y])))
 			}
 		}
 		for _, b := range names[i+1:] {
 			for _, ea := range sa {
 				for _, eb := range labelled[b] {
-					impostor = append(impostor, float64(dist32(ea, eb)))
+					impostor = append(impostor, float64(vec.Distance32(ea, eb)))
 				}
 			}
 		}
 	}
-	return CalibrateDistances(genuine, impostor, opts)
+	return Distances(genuine, impostor, opts)
 }
 
-// CalibrateDistances is Calibrate on pair distances already computed, in the order that
+// Distances is Labelled on pair distances already computed, in the order that
 // assigns them to folds (pair i of a class goes to fold i mod k).
-func CalibrateDistances(genuine, impostor []float64, opts CalibrationOptions) (*Calibration, error) {
+func Distances(genuine, impostor []float64, opts Options) (*Result, error) {
 	maxDist := 0.0
 	for _, ds := range [][]float64{genuine, impostor} {
 		for i, d := range ds {
@@ -168,7 +175,7 @@ func CalibrateDistances(genuine, impostor []float64, opts CalibrationOptions) (*
 			ErrNotEnoughPairs, len(genuine), len(impostor), o.Folds, o.Folds)
 	}
 
-	c := &Calibration{FARTarget: o.FARTarget}
+	c := &Result{FARTarget: o.FARTarget}
 	nt := int(math.Floor(o.ThresholdMax/o.ThresholdStep)) + 1
 	c.Thresholds = make([]float64, nt)
 	for i := range c.Thresholds {
@@ -322,7 +329,7 @@ func equalErrorRate(th, fpr, tpr []float64) (eer, threshold float64) {
 // WriteTable writes a plain-text summary: pair counts, the chosen threshold and its
 // accuracy, the cross-validated accuracy, EER, AUC, TAR at the FAR target, and the rates at a
 // few thresholds around the chosen one and the notebook's 0.7.
-func (c *Calibration) WriteTable(w io.Writer) error {
+func (c *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "pairs\t%d genuine, %d impostor\n", len(c.Genuine), len(c.Impostor))
 	fmt.Fprintf(tw, "best-accuracy threshold\t%.3f (accuracy %.4f on all pairs)\n", c.Threshold, c.Accuracy)
@@ -338,7 +345,7 @@ func (c *Calibration) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "threshold\tTAR\tFAR\taccuracy\t")
-	rows := []float64{c.Threshold, NotebookThreshold, c.EERThreshold, c.TARThreshold}
+	rows := []float64{c.Threshold, verify.NotebookThreshold, c.EERThreshold, c.TARThreshold}
 	for i := -4; i <= 4; i++ {
 		if t := math.Round(c.Threshold*1000)/1000 + 0.05*float64(i); t > 0 && !slices.ContainsFunc(rows, sameThreshold(t)) {
 			rows = append(rows, t)
@@ -358,12 +365,12 @@ func sameThreshold(t float64) func(float64) bool {
 	return func(x float64) bool { return math.Abs(x-t) < 1e-9 }
 }
 
-func (c *Calibration) label(t float64) string {
+func (c *Result) label(t float64) string {
 	var ls []string
 	if sameThreshold(t)(c.Threshold) {
 		ls = append(ls, "best accuracy")
 	}
-	if sameThreshold(t)(NotebookThreshold) {
+	if sameThreshold(t)(verify.NotebookThreshold) {
 		ls = append(ls, "notebook")
 	}
 	if sameThreshold(t)(c.EERThreshold) {
