@@ -10,8 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/facenet-go/facenet/internal/smclitest"
+	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/facenet-go/facenet/savedmodel"
-	"github.com/facenet-go/facenet/savedmodel/smcli/smclitest"
 )
 
 // runCLI runs the facenet command line in-process.
@@ -43,7 +44,7 @@ func TestInspectParity(t *testing.T) {
 }
 
 func TestInspectCommandLine(t *testing.T) {
-	root := smclitest.ModuleRoot(t)
+	root := testenv.ModuleRoot(t)
 	halfPlusTwo := filepath.Join(root, "testdata", "savedmodel", "half_plus_two")
 	noVariables := filepath.Join(t.TempDir(), "novars")
 	require.NoError(t, os.CopyFS(noVariables, os.DirFS(halfPlusTwo)))
@@ -88,7 +89,7 @@ func TestInspectCommandLine(t *testing.T) {
 
 // TestInspectJSON checks that --json reports what savedmodel.Read found, restricted by the flags.
 func TestInspectJSON(t *testing.T) {
-	dir := filepath.Join(smclitest.ModuleRoot(t), "testdata", "savedmodel", "tf_functions")
+	dir := filepath.Join(testenv.ModuleRoot(t), "testdata", "savedmodel", "tf_functions")
 	want, err := savedmodel.Read(dir)
 	require.NoError(t, err)
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/facenet-go/facenet/savedmodel/smcli/smclitest"
+	"github.com/facenet-go/facenet/internal/smclitest"
 )
 
 // Op sets are compared as sets, because Python prints them in hash order; anything else must

@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/facenet-go/facenet/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -46,34 +46,15 @@ func (c Case) Name() string {
 	return filepath.Base(c.Args[1]) + " " + strings.Join(c.Args[2:], " ")
 }
 
-// ModuleRoot is the directory holding go.mod, found from this source file.
-func ModuleRoot(t testing.TB) string {
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok, "cannot locate smclitest source")
-	dir := filepath.Dir(file)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above %s", file)
-		dir = parent
-	}
-}
-
 // ModelDirs lists the SavedModels to compare on: every model under testdata/savedmodel (the
 // half_plus_two copy must be there) and every one under $FACENET_MODELS (default
 // <root>/build/models, written by `make models`), sorted.
 func ModelDirs(t testing.TB) []string {
-	root := ModuleRoot(t)
+	root := testenv.ModuleRoot(t)
 	fixtures := findModels(t, filepath.Join(root, "testdata", "savedmodel"))
 	require.Contains(t, fixtures, filepath.Join(root, "testdata", "savedmodel", "half_plus_two"),
 		"the half_plus_two fixture is missing from testdata/savedmodel")
-	models := os.Getenv("FACENET_MODELS")
-	if models == "" {
-		models = filepath.Join(root, "build", "models")
-	}
-	dirs := append(fixtures, findModels(t, models)...)
+	dirs := append(fixtures, findModels(t, testenv.ModelsDir(t))...)
 	slices.Sort(dirs)
 	return slices.Compact(dirs)
 }
@@ -104,7 +85,7 @@ func findModels(t testing.TB, root string) []string {
 // Reference runs saved_model_cli show on dirs with the flag combinations testdata/smcli_show.py
 // derives from each model, using the Python venv at <root>/.venv, which `make setup` creates.
 func Reference(t testing.TB, dirs []string) []Case {
-	root := ModuleRoot(t)
+	root := testenv.ModuleRoot(t)
 	python := filepath.Join(root, ".venv", "bin", "python")
 	cli := filepath.Join(root, ".venv", "bin", "saved_model_cli")
 	for _, p := range []string{python, cli} {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/facenet-go/facenet/internal/smclitest"
 	"github.com/facenet-go/facenet/savedmodel"
 	"github.com/facenet-go/facenet/savedmodel/smcli"
-	"github.com/facenet-go/facenet/savedmodel/smcli/smclitest"
 )
 
 // TestParityWithSavedModelCLI compares Show with TensorFlow's saved_model_cli on every test
