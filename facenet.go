@@ -80,7 +80,11 @@ type Options struct {
 	// Threshold replaces the profile's distance threshold for Verify, Identify and Threshold; 0
 	// keeps the profile's. It must be a finite number > 0.
 	Threshold float64
-	// Quiet brackets TensorFlow's C loader calls (the CLI hides their log lines with it).
+	// TensorFlowLogs lets TensorFlow's own log lines through. By default they are hidden: its
+	// loader and graph optimizer log through absl, which TF_CPP_MIN_LOG_LEVEL does not reach, so
+	// stderr is pointed at /dev/null around those calls (tfmodel.QuietStderr), never around ours.
+	TensorFlowLogs bool
+	// Quiet replaces tfmodel.QuietStderr as the hook around TensorFlow's noisy calls.
 	Quiet func() (restore func())
 }
 
@@ -124,6 +128,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
 	}
 	if !found && opts.RequireProfile {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoProfile)
+	}
+	if opts.Quiet == nil && !opts.TensorFlowLogs {
+		opts.Quiet = tfmodel.QuietStderr
+	}
+	if opts.TensorFlowLogs {
+		opts.Quiet = nil
 	}
 	m, err := loadModel(dir, tfmodel.Options{
 		Tags:            prof.Signature.TagSet,

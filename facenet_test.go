@@ -6,7 +6,9 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -140,6 +142,60 @@ func TestLargestFace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, LargestFace(tc.faces, 100, 100))
+		})
+	}
+}
+
+// quietChild is the environment variable that makes the test binary a child that opens a
+// pipeline, embeds one photo's faces and exits, so its stderr can be read.
+const quietChild = "FACENET_TEST_QUIET_CHILD"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(quietChild); mode != "" {
+		ctx := context.Background()
+		p, err := Open(ctx, os.Getenv("FACENET_TEST_MODEL"), Options{
+			TensorFlowLogs: mode == "logs", Detect: &DetectOptions{Margin: DefaultMargin},
+		})
+		if err == nil {
+			_, err = p.EncodeEveryFace(ctx, os.Getenv("FACENET_TEST_PHOTO"))
+			p.Close()
+		}
+		if err != nil {
+			os.Stdout.WriteString(err.Error())
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestTensorFlowLogsOnlyWhenAsked: a library program that sets no variable prints nothing of
+// TensorFlow's (its loader's "MLIR V1 optimization pass" line, the optimizer's PredictCost
+// warnings), and Options.TensorFlowLogs lets them through.
+func TestTensorFlowLogsOnlyWhenAsked(t *testing.T) {
+	for _, tc := range []struct {
+		mode  string
+		quiet bool
+	}{{"default", true}, {"logs", false}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			var env []string
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "TF_CPP_MIN_LOG_LEVEL=") {
+					env = append(env, kv)
+				}
+			}
+			cmd.Env = append(env, quietChild+"="+tc.mode,
+				"FACENET_TEST_MODEL="+testenv.Model(t, "facenet-keras"),
+				"FACENET_TEST_PHOTO="+filepath.Join(testenv.ModuleRoot(t), photo))
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			require.NoError(t, cmd.Run(), "child: %s %s", stdout.String(), stderr.String())
+			if tc.quiet {
+				require.Empty(t, stderr.String())
+			} else {
+				require.NotEmpty(t, stderr.String())
+			}
 		})
 	}
 }

@@ -112,7 +112,38 @@ func Load(dir string, opts Options) (*Detector, error) {
 		}
 		*m.dst = model
 	}
+	if opts.Quiet != nil {
+		// TensorFlow's graph optimizer runs at each network's first Run and logs "Error in
+		// PredictCost()" warnings for CropAndResize through absl, which TF_CPP_MIN_LOG_LEVEL does not
+		// reach: a first run on blank input inside the quiet window keeps them out of the first
+		// Detect. Numbers do not change (the optimized graph is the same either way).
+		restore := opts.Quiet()
+		err := d.warm()
+		restore()
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("load %s: first run: %w", dir, err)
+		}
+	}
 	return d, nil
+}
+
+// warm runs each network once on a blank 48x48 image.
+func (d *Detector) warm() error {
+	ctx := context.Background()
+	img := tfmodel.Tensor{Shape: []int64{1, onetInput, onetInput, 3}, Data: make([]float32, onetInput*onetInput*3)}
+	if _, err := d.pnet.Run(ctx, map[string]tfmodel.Tensor{
+		"image": img, "size": {Shape: []int64{2}, Data: []float32{minSize, minSize}},
+	}); err != nil {
+		return fmt.Errorf("p-net: %w", err)
+	}
+	box := tfmodel.Tensor{Shape: []int64{1, 4}, Data: []float32{0, 0, 1, 1}}
+	for name, m := range map[string]*tfmodel.Model{"r-net": d.rnet, "o-net": d.onet} {
+		if _, err := m.Run(ctx, map[string]tfmodel.Tensor{"image": img, "boxes": box}); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Close releases the TensorFlow sessions.

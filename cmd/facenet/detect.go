@@ -13,6 +13,7 @@ import (
 	"github.com/facenet-go/facenet/detect"
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/raster"
+	"github.com/facenet-go/facenet/tfmodel"
 )
 
 func init() {
@@ -65,7 +66,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	det, err := detect.Load(*detDir, detect.Options{Quiet: quietStderr})
+	det, err := detect.Load(*detDir, detect.Options{Quiet: tfmodel.QuietStderr})
 	if err != nil {
 		return fmt.Errorf("--detector: %w", err)
 	}
