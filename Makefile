@@ -61,6 +61,9 @@ $(VENV)/.installed: scripts/requirements.txt
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV) >&2
 	@echo "pip install -r scripts/requirements.txt" >&2
 	@$(PY) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt >&2
+	@# scripts/ on the venv's path: facenet_scripts and the script modules import by name from the
+	@# tests and from each other, with no sys.path.insert anywhere.
+	@$(PY) -c 'import sysconfig, sys; open(sysconfig.get_paths()["purelib"] + "/facenet-scripts.pth", "w").write(sys.argv[1] + "\n")' $(ROOT)/scripts
 	@touch $@
 
 $(STAMP)/tfshim: $(VENV)/.installed

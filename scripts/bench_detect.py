@@ -52,7 +52,6 @@ def main(argv=None) -> int:
     if args.go_ms:
         print(f"go detect: {args.go_ms:.2f} ms/photo; Go is {ms / args.go_ms:.2f}x faster")
     if args.images:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from golden_mtcnn import synthetic
 
         crops = []

@@ -32,8 +32,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import savedmodel_export  # noqa: E402  (scripts/, next to this file)
+import savedmodel_export  # noqa: E402  (scripts/, on the venv's path)
 
 MANIFEST = "model/face_recognition_model-weights_manifest.json"
 INPUT_SIZE = 150

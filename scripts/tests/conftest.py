@@ -1,7 +1,3 @@
-"""Make the scripts importable as modules from the tests."""
+"""The scripts import as modules from the tests: make setup puts scripts/ on the venv's path."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import facenet_scripts  # noqa: E402,F401  (before any test module imports numpy)
+import facenet_scripts  # noqa: F401  (before any test module imports numpy)

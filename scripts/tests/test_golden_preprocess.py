@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
 
 import golden_preprocess as gp  # noqa: E402
 
