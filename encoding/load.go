@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"os"
 	"runtime/debug"
 	"syscall"
 
@@ -47,25 +46,20 @@ func (f *imageFile) close() {
 // the first sniffBytes decide: not an image format, a header Pillow refuses or a bomb is
 // refused from them. The rest is read in one allocation of the file's size (never the
 // doubling of a growing buffer), mapped when large, or, for a file that does not tell its
-// size, read up to what its header's pixel count can use. O_NONBLOCK keeps the open itself
-// from waiting for a FIFO's writer; it does nothing to regular files.
+// size, read up to what its header's pixel count can use. The open and its checks are
+// fsutil's, as for every other file the program reads.
 func openImageFile(path string, opts DecodeOptions) (*imageFile, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	f, st, err := fsutil.OpenRegular(path, MaxFileBytes)
+	switch {
+	case errors.Is(err, fsutil.ErrNotRegular):
+		return nil, fmt.Errorf("%w: %w", ErrUnsupportedFormat, err)
+	case errors.Is(err, fsutil.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrDecompressionBomb, err)
+	case err != nil:
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file (%s)", ErrUnsupportedFormat, fsutil.Kind(st.Mode()))
-	}
 	size := st.Size()
-	if size > MaxFileBytes {
-		return nil, fmt.Errorf("%w: file is %d bytes, more than %d", ErrDecompressionBomb, size, int64(MaxFileBytes))
-	}
 	n := sniffBytes
 	if size > 0 && size < int64(n) {
 		n = int(size) + 1 // one byte more tells whether the file grew

@@ -68,10 +68,23 @@ func Check(path string, limit int64) (fs.FileInfo, error) {
 }
 
 func open(path string, limit int64) (*os.File, fs.FileInfo, error) {
+	f, st, err := OpenRegular(path, limit)
+	var pe *fs.PathError
+	if err != nil && !errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	return f, st, err
+}
+
+// OpenRegular is Open for callers that name the path in their own errors: its refusals
+// (ErrNotRegular with the kind of file, ErrTooLarge with the sizes) do not repeat it. The image
+// reader uses it, so that every file the program opens goes through the same checks.
+func OpenRegular(path string, limit int64) (*os.File, fs.FileInfo, error) {
 	// stat first so that a socket (which open(2) refuses with a bare ENXIO) or a FIFO is named and
-	// never opened; fstat after the open decides, in case the path changed in between.
+	// never opened; fstat after the open decides, in case the path changed in between. O_NONBLOCK
+	// keeps the open itself from waiting for a FIFO's writer; it does nothing to regular files.
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Kind(st.Mode()))
+		return nil, nil, fmt.Errorf("%w (%s)", ErrNotRegular, Kind(st.Mode()))
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -84,11 +97,11 @@ func open(path string, limit int64) (*os.File, fs.FileInfo, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Kind(st.Mode()))
+		return nil, nil, fmt.Errorf("%w (%s)", ErrNotRegular, Kind(st.Mode()))
 	}
 	if st.Size() > limit {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w: %d bytes, at most %d", path, ErrTooLarge, st.Size(), limit)
+		return nil, nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, st.Size(), limit)
 	}
 	return f, st, nil
 }
