@@ -102,6 +102,7 @@ type DetectOptions struct {
 // embedding. Its methods are safe for concurrent use; Close it when done.
 type Pipeline struct {
 	dir       string
+	opts      Options
 	threshold float64
 	model     *tfmodel.Model
 	enc       *encoding.Encoder
@@ -148,7 +149,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{dir: dir, model: m}
+	p := &Pipeline{dir: dir, opts: opts, model: m}
 	if err := p.init(ctx, prof, found, opts); err != nil {
 		p.Close()
 		return nil, err
@@ -467,4 +468,25 @@ func (p *Pipeline) Identify(ctx context.Context, path string, s verify.Searcher)
 		return verify.Match{}, err
 	}
 	return s.WhoIsIt(emb, p.Threshold())
+}
+
+// WriteThreshold stores t as the distance threshold of the profile the pipeline was opened with
+// (Options.Profile), in the model folder, creating the profile file from the rules in force when
+// the model had none; pipelines opened afterwards use it. Options.JPEGDecoder is for this
+// pipeline only: the file keeps the decoder it had. Identity databases stay valid, since their
+// embedding space leaves the threshold out. It returns the profile file's path.
+func (p *Pipeline) WriteThreshold(t float64) (string, error) {
+	if !(t > 0 && !math.IsInf(t, 1)) {
+		return "", fmt.Errorf("threshold %v: %w", t, ErrBadThreshold)
+	}
+	prof := p.enc.Profile()
+	if p.opts.JPEGDecoder != "" {
+		onDisk, _, err := encoding.LoadNamedProfile(p.dir, p.opts.Profile)
+		if err != nil {
+			return "", err
+		}
+		prof.Input.JPEGDecoder = onDisk.Input.JPEGDecoder
+	}
+	prof.Distance.Threshold = t
+	return encoding.WriteProfile(p.dir, p.opts.Profile, prof)
 }

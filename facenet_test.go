@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,4 +199,39 @@ func TestTensorFlowLogsOnlyWhenAsked(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestWriteThreshold(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "model")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(testenv.Model(t, "testmodels/keras_cnn"))))
+
+	p, err := Open(ctx, dir, Options{JPEGDecoder: encoding.Libjpeg9})
+	require.NoError(t, err)
+	defer p.Close()
+	before := p.Space()
+	for _, bad := range []float64{0, -1, math.Inf(1), math.NaN()} {
+		_, err := p.WriteThreshold(bad)
+		require.ErrorIs(t, err, ErrBadThreshold, "%v", bad)
+	}
+	path, err := p.WriteThreshold(0.9)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, filepath.FromSlash(encoding.ProfileFile)), path)
+
+	again, err := Open(ctx, dir, Options{})
+	require.NoError(t, err)
+	defer again.Close()
+	require.Equal(t, 0.9, again.Threshold())
+	require.Empty(t, again.Profile().Input.JPEGDecoder, "the run's --jpeg-decoder is not written")
+	require.Equal(t, before.Dim, again.Space().Dim)
+	require.NoError(t, before.Check(again.Space()), "databases made before stay valid")
+
+	// Options.Threshold wins over the written one.
+	path, err = again.WriteThreshold(1.1)
+	require.NoError(t, err)
+	named, err := Open(ctx, dir, Options{Threshold: 0.5})
+	require.NoError(t, err)
+	defer named.Close()
+	require.Equal(t, 0.5, named.Threshold(), "Options.Threshold wins over the profile's")
+	require.FileExists(t, path)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -286,4 +287,32 @@ func VariablesFiles(dir string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// WriteProfile writes prof as dir's profile called name ("" for the default one, ProfileFile),
+// validated, through a temporary file renamed into place, and returns the file's path.
+func WriteProfile(dir, name string, prof Profile) (string, error) {
+	if err := prof.Validate(); err != nil {
+		return "", err
+	}
+	file := ProfileFile
+	if name != "" {
+		file = NamedProfileFile(name)
+	}
+	path := filepath.Join(dir, filepath.FromSlash(file))
+	raw, err := json.MarshalIndent(prof, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("write profile: %w", err)
+	}
+	err = fsutil.WriteAtomic(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(raw, '\n'))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("write profile %s: %w", path, err)
+	}
+	return path, nil
 }

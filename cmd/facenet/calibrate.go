@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/calibrate"
@@ -88,43 +86,11 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "plot: %s\n", displayPath(*pngPath))
 	}
 	if *write {
-		file := encoding.ProfileFile
-		if *profile != "" {
-			file = encoding.NamedProfileFile(*profile)
-		}
-		// --jpeg-decoder is for this run: the profile file keeps the decoder it had.
-		prof := p.Profile()
-		if dec != "" {
-			onDisk, _, err := encoding.LoadNamedProfile(*model, *profile)
-			if err != nil {
-				return err
-			}
-			prof.Input.JPEGDecoder = onDisk.Input.JPEGDecoder
-		}
-		if err := writeThreshold(filepath.Join(*model, filepath.FromSlash(file)), prof, cal.Threshold); err != nil {
+		file, err := p.WriteThreshold(cal.Threshold)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, filepath.Join(*model, file))
+		fmt.Fprintf(stderr, "threshold %.3f written to %s\n", cal.Threshold, file)
 	}
 	return nil
-}
-
-// writeThreshold stores threshold in the profile file at path, creating the file from the profile in
-// use when the model had none. Identity databases stay valid: their space leaves the threshold out.
-func writeThreshold(path string, prof encoding.Profile, threshold float64) error {
-	prof.Distance.Threshold = threshold
-	if err := prof.Validate(); err != nil {
-		return err
-	}
-	raw, err := json.MarshalIndent(prof, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write profile: %w", err)
-	}
-	return writeAtomic(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(append(raw, '\n'))
-		return err
-	})
 }
