@@ -354,6 +354,19 @@ func (p *Pipeline) Faces(ctx context.Context, img *encoding.Image) ([]Face, erro
 	return faces, nil
 }
 
+// facesIn decodes the photo at path and finds and crops its faces; errors name the path.
+func (p *Pipeline) facesIn(ctx context.Context, path string) (*encoding.Image, []Face, error) {
+	img, err := p.DecodeFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	faces, err := p.Faces(ctx, img)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, faces, nil
+}
+
 // LargestFace is Sandberg's choice among several faces (align_dataset_mtcnn.py): the largest box
 // area minus twice the squared offset of its centre from the image centre. It returns an index
 // into faces, which must not be empty.
@@ -376,13 +389,9 @@ func LargestFace(faces []detect.Face, width, height int) int {
 func (p *Pipeline) EncodeLargestFaces(ctx context.Context, paths ...string) ([][]float32, error) {
 	crops := make([]*encoding.Image, len(paths))
 	for i, path := range paths {
-		img, err := p.DecodeFile(path)
+		img, faces, err := p.facesIn(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		faces, err := p.Faces(ctx, img)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
 		found := make([]detect.Face, len(faces))
 		for j, f := range faces {
@@ -427,13 +436,9 @@ func (p *Pipeline) EncodeEveryFace(ctx context.Context, paths ...string) ([]Face
 	var out []FaceEmbedding
 	var crops []*encoding.Image
 	for _, path := range paths {
-		img, err := p.DecodeFile(path)
+		_, faces, err := p.facesIn(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		faces, err := p.Faces(ctx, img)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
 		for _, f := range faces {
 			out = append(out, FaceEmbedding{Path: path, Face: f.Face})
