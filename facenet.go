@@ -330,7 +330,7 @@ func (p *Pipeline) Detect(ctx context.Context, img *encoding.Image) ([]detect.Fa
 type Face struct {
 	detect.Face
 	// Crop is the face box grown by the margin and clipped to the image.
-	Crop *encoding.Image
+	Crop *encoding.Image `json:"-"`
 }
 
 // Faces detects every face in img and crops each with the pipeline's margin; a photo without a
@@ -424,9 +424,9 @@ func (p *Pipeline) EncodeFile(ctx context.Context, path string) ([]float32, erro
 // FaceEmbedding is one face found in a photo and its embedding.
 type FaceEmbedding struct {
 	// Path is the photo the face is in.
-	Path string
+	Path string `json:"image"`
 	detect.Face
-	Embedding []float32
+	Embedding []float32 `json:"embedding"`
 }
 
 // EncodeEveryFace detects every face of every photo and embeds each (what embed and identify do

@@ -12,6 +12,7 @@ package detect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -68,23 +69,49 @@ func (o Options) withDefaults() Options {
 }
 
 // Keypoints are the five facial landmarks, rounded to the pixel as mtcnn reports them. Left and right
-// are as seen by the viewer, as mtcnn names them.
+// are as seen by the viewer, as mtcnn names them. In JSON they are mtcnn's dict:
+// {"left_eye": [x, y], "right_eye": ..., "nose": ..., "mouth_left": ..., "mouth_right": ...}.
 type Keypoints struct {
 	LeftEye, RightEye, Nose, MouthLeft, MouthRight image.Point
 }
 
-// Face is one detection.
+type keypointsJSON struct {
+	LeftEye    [2]int `json:"left_eye"`
+	RightEye   [2]int `json:"right_eye"`
+	Nose       [2]int `json:"nose"`
+	MouthLeft  [2]int `json:"mouth_left"`
+	MouthRight [2]int `json:"mouth_right"`
+}
+
+// MarshalJSON writes mtcnn's keypoints dict.
+func (k Keypoints) MarshalJSON() ([]byte, error) {
+	p := func(q image.Point) [2]int { return [2]int{q.X, q.Y} }
+	return json.Marshal(keypointsJSON{p(k.LeftEye), p(k.RightEye), p(k.Nose), p(k.MouthLeft), p(k.MouthRight)})
+}
+
+// UnmarshalJSON reads mtcnn's keypoints dict.
+func (k *Keypoints) UnmarshalJSON(b []byte) error {
+	var j keypointsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	p := func(a [2]int) image.Point { return image.Pt(a[0], a[1]) }
+	*k = Keypoints{p(j.LeftEye), p(j.RightEye), p(j.Nose), p(j.MouthLeft), p(j.MouthRight)}
+	return nil
+}
+
+// Face is one detection. Its JSON is mtcnn's detect_faces dict: box, confidence, keypoints.
 type Face struct {
 	// Box is [x, y, width, height] in pixels, rounded half to even as mtcnn does.
-	Box [4]int
+	Box [4]int `json:"box"`
 	// Confidence is O-Net's face probability (a float32 value).
-	Confidence float64
+	Confidence float64 `json:"confidence"`
 	// Keypoints are the landmarks rounded to the pixel.
-	Keypoints Keypoints
+	Keypoints Keypoints `json:"keypoints"`
 	// Rect is the unrounded box [x1, y1, x2, y2], clipped to the image.
-	Rect [4]float64
+	Rect [4]float64 `json:"-"`
 	// Points are the unrounded landmarks: x of the five points, then y, in Keypoints' order.
-	Points [10]float64
+	Points [10]float64 `json:"-"`
 }
 
 // Detector runs MTCNN. It is safe for concurrent use.

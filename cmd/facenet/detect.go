@@ -27,18 +27,10 @@ func init() {
 // errNoFace marks a photo in which MTCNN found no face: the command names it and exits non-zero.
 var errNoFace = facenet.ErrNoFace
 
-// faceJSON is one face as --json prints it, with mtcnn's field names.
+// faceJSON is one face as --json prints it: the photo, then mtcnn's dict.
 type faceJSON struct {
-	Image      string            `json:"image"`
-	Box        [4]int            `json:"box"`
-	Confidence float64           `json:"confidence"`
-	Keypoints  map[string][2]int `json:"keypoints"`
-}
-
-func keypointsJSON(k detect.Keypoints) map[string][2]int {
-	p := func(q image.Point) [2]int { return [2]int{q.X, q.Y} }
-	return map[string][2]int{"left_eye": p(k.LeftEye), "right_eye": p(k.RightEye), "nose": p(k.Nose),
-		"mouth_left": p(k.MouthLeft), "mouth_right": p(k.MouthRight)}
+	Image string `json:"image"`
+	detect.Face
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) error {
@@ -89,7 +81,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 		}
 		for _, f := range faces {
 			if *asJSON {
-				line, err := json.Marshal(faceJSON{p, f.Box, f.Confidence, keypointsJSON(f.Keypoints)})
+				line, err := json.Marshal(faceJSON{p, f})
 				if err != nil {
 					return err
 				}
