@@ -12,14 +12,25 @@
 //	d, err := p.Verify(ctx, "images/camera_0.jpg", "younes", db)
 //	fmt.Println(d.Message()) // It's younes, welcome in!
 //
-// db is an identity database in the pipeline's embedding space (verify.New(p.Space()), then
-// Enrol the vectors p.Encode returns). With Options.Detect the same calls take photos: each
-// finds the faces, crops them with FaceNet's margin, and uses the largest (Sandberg's choice).
+// db is an identity database in the pipeline's embedding space: verify.New(p.Space()) (or
+// verify.Open of a saved one, refused with verify.ErrModelMismatch when another model made it),
+// then db.Enrol(name, emb) with the vectors p.EncodeFile returns. Identify answers who_is_it
+// over verify.NewSearcher(db), which scans or uses the million-face Index by the DB's size.
 //
-// Decisions (verify, who_is_it and its top-k), the identity database and calibration live in
-// package verify; this package wires the stages below it so that the CLI, the benchmark driver,
-// the soak program and the service do not each repeat it. Every call that does work takes a
-// context; cancelling it stops between images.
+// With Options.Detect the same calls take photos: each finds the faces (MTCNN, exact to PyPI
+// mtcnn 1.0.0), crops them with FaceNet's margin, and uses the largest (Sandberg's choice);
+// EncodeEveryFace embeds every face. Options.Threshold replaces the profile's threshold, and
+// WriteThreshold stores a calibrated one (package calibrate computes it).
+//
+// The stages below, usable on their own: encoding (Pillow-exact decoding, the profile's pixel
+// rule, the encoder), tfmodel (the TensorFlow runtime), vec (numpy-order vector maths), verify
+// (the notebook's decisions and messages, the identity database, 1:N search), detect (MTCNN).
+// This package wires them so that the CLI, the benchmark driver, the soak program and the
+// service do not each repeat it.
+//
+// Every call that does work takes a context; cancelling it stops between images. TensorFlow's
+// own log lines are hidden unless Options.TensorFlowLogs is set. A Pipeline is safe for
+// concurrent use.
 package facenet
 
 import (
