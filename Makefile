@@ -178,17 +178,21 @@ vet: setup
 ##   the face-api cross-check, and the TensorFlow-vs-golden tests again on an older instruction set.
 test: setup models vet test-go test-py crosscheck-faceapi test-isa
 
+# go test's default 10-minute limit per package is too tight for cmd/facenet on a loaded 2-core
+# machine (it runs every command against real models): the limit here only catches hangs.
+GO_TEST_TIMEOUT ?= 45m
+
 test-go: setup models
-	$(GO) test -count=1 ./...
-	CGO_ENABLED=0 $(GO) test -count=1 ./savedmodel/...
+	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./savedmodel/...
 
 # The golden files hold TensorFlow outputs from one CPU; oneDNN picks other kernels on another CPU and
 # rounds differently. Capping its dispatch to AVX2 makes this machine one of those other CPUs, so the
 # tests that compare TensorFlow outputs with golden files must pass here both ways (they ran above with
 # the default dispatch).
 test-isa: setup models
-	ONEDNN_MAX_CPU_ISA=AVX2 $(GO) test -count=1 -run 'Python|Notebook|Golden' ./cmd/facenet/ ./tfmodel/
-	ONEDNN_MAX_CPU_ISA=AVX2 $(GO) test -count=1 ./detect/
+	ONEDNN_MAX_CPU_ISA=AVX2 $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) -run 'Python|Notebook|Golden' ./cmd/facenet/ ./tfmodel/
+	ONEDNN_MAX_CPU_ISA=AVX2 $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./detect/
 
 test-py: $(VENV)/.installed $(STAMP)/node
 	$(PY) -m pytest -q scripts/tests
