@@ -153,7 +153,8 @@ func Load(dir string, opts Options) (*Model, error) {
 	if opts.Quiet != nil {
 		restore = opts.Quiet()
 	}
-	sm, err := tf.LoadSavedModel(dir, tags, so)
+	var sm *tf.SavedModel
+	withoutProfilingSignal(func() { sm, err = tf.LoadSavedModel(dir, tags, so) })
 	restore()
 	if err != nil {
 		return nil, fmt.Errorf("load %s: tensorflow: %s", dir, oneLine(err))
