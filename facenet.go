@@ -131,9 +131,14 @@ func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
 	if t := opts.Threshold; t != 0 && !(t > 0 && !math.IsInf(t, 1)) {
 		return nil, fmt.Errorf("threshold %v: %w", t, ErrBadThreshold)
 	}
-	prof, found, err := encoding.LoadProfileWith(dir, fpcache.Fingerprint)
+	var prof encoding.Profile
+	var found bool
+	var err error
 	if opts.Profile != "" {
 		prof, found, err = encoding.LoadNamedProfile(dir, opts.Profile)
+	} else {
+		// A model without a profile is fingerprinted from its variables, once per file version.
+		prof, found, err = encoding.LoadProfileWith(dir, fpcache.Fingerprint)
 	}
 	if err != nil {
 		return nil, err
@@ -141,11 +146,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
 	if !found && opts.RequireProfile {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoProfile)
 	}
-	if opts.Quiet == nil && !opts.TensorFlowLogs {
-		opts.Quiet = tfmodel.QuietStderr
-	}
-	if opts.TensorFlowLogs {
+	switch {
+	case opts.TensorFlowLogs:
 		opts.Quiet = nil
+	case opts.Quiet == nil:
+		opts.Quiet = tfmodel.QuietStderr
 	}
 	m, err := loadModel(dir, tfmodel.Options{
 		Tags:            prof.Signature.TagSet,

@@ -165,10 +165,11 @@ func (d *Detector) warm() error {
 		return fmt.Errorf("p-net: %w", err)
 	}
 	box := tfmodel.Tensor{Shape: []int64{1, 4}, Data: []float32{0, 0, 1, 1}}
-	for name, m := range map[string]*tfmodel.Model{"r-net": d.rnet, "o-net": d.onet} {
-		if _, err := m.Run(ctx, map[string]tfmodel.Tensor{"image": img, "boxes": box}); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
+	if _, err := d.rnet.Run(ctx, map[string]tfmodel.Tensor{"image": img, "boxes": box}); err != nil {
+		return fmt.Errorf("r-net: %w", err)
+	}
+	if _, err := d.onet.Run(ctx, map[string]tfmodel.Tensor{"image": img, "boxes": box}); err != nil {
+		return fmt.Errorf("o-net: %w", err)
 	}
 	return nil
 }

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"github.com/facenet-go/facenet"
-
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/procstat"
 )

@@ -24,9 +24,6 @@ func init() {
 	})
 }
 
-// errNoFace marks a photo in which MTCNN found no face: the command names it and exits non-zero.
-var errNoFace = facenet.ErrNoFace
-
 // faceJSON is one face as --json prints it: the photo, then mtcnn's dict.
 type faceJSON struct {
 	Image string `json:"image"`
@@ -107,9 +104,9 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	// One line per photo without a face: all but the last here, the last as the command's error.
 	for i, p := range missing {
 		if i == len(missing)-1 {
-			return fmt.Errorf("%s: %w", displayPath(p), errNoFace)
+			return fmt.Errorf("%s: %w", displayPath(p), facenet.ErrNoFace)
 		}
-		fmt.Fprintf(stderr, "facenet detect: %s: %v\n", displayPath(p), errNoFace)
+		fmt.Fprintf(stderr, "facenet detect: %s: %v\n", displayPath(p), facenet.ErrNoFace)
 	}
 	return nil
 }

@@ -54,14 +54,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case p.HasDetector():
 		// One line per face, labelled "PATH [x y w h]".
-		faces, err := p.EncodeEveryFace(cmdContext, images...)
-		if err != nil {
-			return err
-		}
-		images, embs = nil, nil
-		for _, f := range faces {
-			images, embs = append(images, faceLabel(f)), append(embs, f.Embedding)
-		}
+		images, embs, err = everyFace(p, images)
 	case *raw:
 		embs, err = p.Encoder().EncodeRaw(cmdContext, images...)
 	default:

@@ -296,15 +296,11 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	var embs [][]float32
 	if p.HasDetector() {
 		// One answer per face, labelled "PATH [x y w h]".
-		faces, err := p.EncodeEveryFace(cmdContext, images...)
-		if err != nil {
-			return err
-		}
-		images = nil
-		for _, f := range faces {
-			images, embs = append(images, faceLabel(f)), append(embs, f.Embedding)
-		}
-	} else if embs, err = p.Encode(cmdContext, images...); err != nil {
+		images, embs, err = everyFace(p.Pipeline, images)
+	} else {
+		embs, err = p.Encode(cmdContext, images...)
+	}
+	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)
