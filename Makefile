@@ -91,6 +91,7 @@ env: $(STAMP)/tfshim $(STAMP)/libjpeg9
 	@echo "export FACENET_MODELS='$(MODELS)'"
 	@echo "export FACENET_SHARED='$(SHARED)'"
 	@echo "export FACENET_LIBJPEG9='$(FACENET_LIBJPEG9)'"
+	@echo "export FACENET_PILLOW_LIBS='$(FACENET_PILLOW_LIBS)'"
 	@echo "export FACENET_CELEB5='$(ROOT)/build/celeb5'"
 
 ## build: the CLI at bin/facenet.
@@ -159,6 +160,7 @@ golden: models
 	$(PY) scripts/make_test_models.py --out $(MODELS)/testmodels --golden testdata/tfmodel
 	$(PY) scripts/golden_preprocess.py --shared $(SHARED) --out testdata/preprocess
 	$(PY) scripts/golden_libjpeg9.py --lib $(FACENET_LIBJPEG9) --testdata testdata
+	$(PY) scripts/golden_formats.py --libs $(FACENET_PILLOW_LIBS) --out testdata/formats
 	$(PY) scripts/golden_embeddings.py --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \
 	  --out testdata/facenet/golden_notebook.json
 	$(PY) scripts/golden_embeddings.py --accuracy --model $(MODELS)/facenet-keras --images $(SHARED)/notebook/images \

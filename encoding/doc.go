@@ -8,7 +8,8 @@
 // this package against files written by scripts/golden_preprocess.py):
 //
 //   - The format is found from the content (magic bytes), never from the file name. JPEG is
-//     decoded by libjpeg-turbo through cgo with Pillow's settings (ISLOW IDCT, fancy
+//     decoded by the very libjpeg-turbo 3.0.4 Pillow 11's wheel bundles (internal/libjpegturbo,
+//     dlopened from build/pillow-libs), lossless SOF3 files included, with Pillow's settings (ISLOW IDCT, fancy
 //     upsampling, libjpeg's YCbCr->RGB; gray replicated; CMYK read with Adobe polarity and
 //     converted with Pillow's formula). PNG (every colour type and bit depth, Adam7), GIF
 //     (frame 0 on the logical screen) and BMP (the header, bit-field and RLE variants Pillow
@@ -30,6 +31,7 @@
 //   - The float conversion is numpy's: float64 division, np.around (multiply, round half to
 //     even, divide), then the float32 cast Keras applies at predict time.
 //
-// The package needs cgo and libjpeg (libjpeg62-turbo-dev on Debian); it does not need
+// The package needs cgo, libjpeg's headers (libjpeg62-turbo-dev on Debian) and, at run time,
+// the libraries `make pillow-libs` copies from the virtualenv's Pillow wheel; it does not need
 // TensorFlow.
 package encoding

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/facenet-go/facenet/internal/libjpeg9"
+	"github.com/facenet-go/facenet/internal/libjpegturbo"
 )
 
 // JPEGDecoder names the libjpeg that decodes JPEG files. The two give different pixels on
@@ -12,8 +13,8 @@ import (
 type JPEGDecoder string
 
 const (
-	// LibjpegTurbo is libjpeg-turbo (Debian's libjpeg62-turbo), what Pillow 9.3 and later bundle:
-	// the default, and what the zero value means.
+	// LibjpegTurbo is libjpeg-turbo 3.0.4, the very library Pillow 11.0.0's wheel bundles, loaded
+	// at run time from build/pillow-libs (`make setup`): the default, and what the zero value means.
 	LibjpegTurbo JPEGDecoder = "libjpeg-turbo"
 	// Libjpeg9 is IJG libjpeg 9d, what Pillow 8.4 and earlier bundle and so the decoder the Keras
 	// notebook ran; its library is loaded at run time from build/libjpeg9 (`make setup`).
@@ -34,11 +35,13 @@ func ParseJPEGDecoder(s string) (JPEGDecoder, error) {
 	return "", fmt.Errorf("%w: unknown JPEG decoder %q (want libjpeg-turbo or libjpeg9)", ErrInvalidOptions, s)
 }
 
-// decode runs the chosen libjpeg over a whole file; see libjpegDecode for the arguments.
+// decode runs the chosen libjpeg over a whole file into dst, which holds width*height*components
+// bytes; components is 1 (gray), 3 (RGB) or 4 (CMYK as stored, i.e. Adobe-inverted for Photoshop
+// files).
 func (d JPEGDecoder) decode(data []byte, components, width, height int, dst []byte) error {
 	switch d {
 	case "", LibjpegTurbo:
-		return libjpegDecode(data, components, width, height, dst)
+		return libjpegErr(libjpegturbo.Decode(data, components, width, height, dst))
 	case Libjpeg9:
 		return libjpeg9Decode(data, components, width, height, dst)
 	}
@@ -46,21 +49,25 @@ func (d JPEGDecoder) decode(data []byte, components, width, height int, dst []by
 	return err
 }
 
-// libjpeg9Decode is libjpegDecode with IJG libjpeg 9d, its errors mapped to this package's sentinels
-// the same way.
+// libjpeg9Decode is libjpegturbo.Decode with IJG libjpeg 9d.
 func libjpeg9Decode(data []byte, components, width, height int, dst []byte) error {
-	err := libjpeg9.Decode(data, components, width, height, dst)
+	return libjpegErr(libjpeg9.Decode(data, components, width, height, dst))
+}
+
+// libjpegErr maps either libjpeg package's errors to this package's sentinels, the same way for
+// both.
+func libjpegErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, libjpeg9.ErrUnavailable):
+	case errors.Is(err, libjpeg9.ErrUnavailable), errors.Is(err, libjpegturbo.ErrUnavailable):
 		return fmt.Errorf("%w: %v", ErrDecoderUnavailable, err)
-	case errors.Is(err, libjpeg9.ErrSuspended):
+	case errors.Is(err, libjpeg9.ErrSuspended), errors.Is(err, libjpegturbo.ErrSuspended):
 		return fmt.Errorf("%w: jpeg data ends before the last scanline", ErrTruncated)
-	case errors.Is(err, libjpeg9.ErrTooManyScans):
-		return fmt.Errorf("%w: jpeg has more than %d scans", ErrInvalidImage, libjpeg9.MaxScans)
-	case errors.Is(err, libjpeg9.ErrMismatch):
-		return fmt.Errorf("%w: jpeg: %v", ErrInvalidImage, err)
+	case errors.Is(err, libjpeg9.ErrTooManyScans), errors.Is(err, libjpegturbo.ErrTooManyScans):
+		return fmt.Errorf("%w: jpeg has more than %d scans", ErrInvalidImage, libjpegturbo.MaxScans)
+	case errors.Is(err, libjpeg9.ErrMismatch), errors.Is(err, libjpegturbo.ErrMismatch):
+		return fmt.Errorf("%w: jpeg: libjpeg's frame differs from the SOF header", ErrInvalidImage)
 	}
 	return fmt.Errorf("%w: jpeg: %v", ErrInvalidImage, err)
 }
