@@ -15,8 +15,11 @@
 //     (frame 0 on the logical screen) and BMP (the header, bit-field and RLE variants Pillow
 //     reads) have decoders here that follow Pillow's plugins, including what they tolerate
 //     (no IEND, bad CRCs after the first IDAT) and what they reject, chunks and APP segments
-//     after the header included. Binary PBM/PGM/PPM (P4-P6) follow PpmImagePlugin. Other
-//     formats give ErrUnsupportedFormat, naming the format when Pillow would open it.
+//     after the header included. WebP is decoded by the libwebp 1.4.0 Pillow's wheel
+//     bundles (internal/libwebp) through WebPAnimDecoder as Pillow does: the first frame, alpha
+//     dropped. PBM/PGM/PPM, binary (P4-P6) and plain (P1-P3), follow PpmImagePlugin and its
+//     PpmPlainDecoder. Other formats (TIFF first) give ErrUnsupportedFormat, naming the format
+//     when Pillow would open it.
 //   - Conversion to RGB follows Pillow's convert("RGB"): alpha is dropped without
 //     compositing, palettes are looked up (missing entries black), 16-bit gray is clamped to
 //     255, 16-bit colour keeps the high byte. EXIF orientation is ignored, as load_img does.

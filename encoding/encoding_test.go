@@ -51,7 +51,7 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"too many scans", manyScans(t, 600), ErrInvalidImage, "more than 500 scans"},
 		{"empty", nil, ErrUnsupportedFormat, "empty file"},
-		{"text", []byte("hello"), ErrUnsupportedFormat, "not a JPEG, PNG, GIF or BMP"},
+		{"text", []byte("hello"), ErrUnsupportedFormat, "not a JPEG, PNG, GIF, BMP, WebP or Netpbm"},
 		{"tiff magic", []byte("II*\x00\x08\x00\x00\x00"), ErrUnsupportedFormat, ""},
 		{"gif header only", []byte("GIF89a"), ErrTruncated, ""},
 		{"bmp header only", []byte("BM"), ErrTruncated, ""},

@@ -33,10 +33,10 @@ type DecodeOptions struct {
 	JPEGDecoder JPEGDecoder
 }
 
-// Decode decodes a JPEG, PNG, GIF (first frame), BMP or binary Netpbm (P4, P5, P6) file held in data into RGB exactly as
-// PIL.Image.open(...).convert("RGB") does with Pillow 11: the format is found from the magic
-// bytes, EXIF orientation is not applied, alpha is dropped without compositing, palettes,
-// 16-bit samples and CMYK follow Pillow's conversion rules.
+// Decode decodes a JPEG, PNG, GIF (first frame), BMP, WebP (first frame) or Netpbm (P1 to P6)
+// file held in data into RGB exactly as PIL.Image.open(...).convert("RGB") does with Pillow 11:
+// the format is found from the magic bytes, EXIF orientation is not applied, alpha is dropped
+// without compositing, palettes, 16-bit samples and CMYK follow Pillow's conversion rules.
 func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 	switch {
 	case len(data) == 0:
@@ -51,11 +51,15 @@ func Decode(data []byte, opts DecodeOptions) (*Image, error) {
 		return decodeBMP(data, opts)
 	case isPPM(data):
 		return decodePPM(data, opts)
+	case isWebP(data):
+		return decodeWebP(data, opts)
+	case isRIFFWebP(data):
+		return nil, fmt.Errorf("%w: a RIFF WEBP file without a VP8, VP8L or VP8X chunk first (Pillow does not identify it)", ErrUnsupportedFormat)
 	}
 	if name := otherFormat(data); name != "" {
-		return nil, fmt.Errorf("%w: %s is not supported (only JPEG, PNG, GIF, BMP and binary PBM/PGM/PPM are decoded)", ErrUnsupportedFormat, name)
+		return nil, fmt.Errorf("%w: %s is not supported (only JPEG, PNG, GIF, BMP, WebP and PBM/PGM/PPM are decoded)", ErrUnsupportedFormat, name)
 	}
-	return nil, fmt.Errorf("%w: not a JPEG, PNG, GIF or BMP file", ErrUnsupportedFormat)
+	return nil, fmt.Errorf("%w: not a JPEG, PNG, GIF, BMP, WebP or Netpbm file", ErrUnsupportedFormat)
 }
 
 // otherFormat names the image formats Pillow opens (and keras.utils.load_img users feed) that
@@ -65,12 +69,8 @@ func otherFormat(b []byte) string {
 		return len(b) >= off+len(magic) && string(b[off:off+len(magic)]) == magic
 	}
 	switch {
-	case has(0, "RIFF") && has(8, "WEBP"):
-		return "WebP"
 	case has(0, "II*\x00"), has(0, "MM\x00*"), has(0, "II+\x00"), has(0, "MM\x00+"):
 		return "TIFF"
-	case len(b) >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '3' && isPPMSpace(b[2]):
-		return "plain (ASCII) " + map[byte]string{'1': "PBM", '2': "PGM", '3': "PPM"}[b[1]] + " (Netpbm P" + string(b[1]) + ")"
 	case has(4, "ftypavif"), has(4, "ftypavis"):
 		return "AVIF"
 	case has(4, "ftypheic"), has(4, "ftypheix"), has(4, "ftypmif1"), has(4, "ftypmsf1"):

@@ -142,6 +142,8 @@ func checkHead(head []byte, opts DecodeOptions) (int64, error) {
 		if h, err = parseBMPHeader(head); h != nil {
 			width, height = h.width, h.height
 		}
+	case isWebP(head):
+		width, height, err = webpSize(head)
 	case isPPM(head):
 		var h *ppmHeader
 		if h, err = parsePPMHeader(head, opts); errors.Is(err, ErrDecompressionBomb) {

@@ -5,16 +5,16 @@ import (
 	"math"
 )
 
-// Binary Netpbm (P4 bitmap, P5 graymap, P6 pixmap) follows Pillow's PpmImagePlugin: its
-// header tokenizer (comments anywhere in a token, tokens of at most 10 characters, Python's
-// int()), the raw decoder for maxval 255 (and 65535 for gray), and its Python PpmDecoder for
-// other maxvals, which rescales each sample with round(value / maxval * out_max), rounding half
-// to even. The plain (ASCII) variants P1-P3 are not decoded.
+// Netpbm follows Pillow's PpmImagePlugin: its header tokenizer (comments anywhere in a token,
+// tokens of at most 10 characters, Python's int()); for binary P4 bitmaps, P5 graymaps and P6
+// pixmaps the raw decoder for maxval 255 (and 65535 for gray) and its Python PpmDecoder for other
+// maxvals, which rescales each sample with round(value / maxval * out_max), rounding half to
+// even; for the plain (ASCII) P1-P3 its PpmPlainDecoder (ppmplain.go).
 
-// isPPM reports the magic numbers decodePPM reads: P4, P5 or P6 followed by whitespace (or
-// the end of the file), as Pillow's _read_magic finds them.
+// isPPM reports the magic numbers decodePPM reads: P1 to P6 followed by whitespace (or the end
+// of the file), as Pillow's _read_magic finds them.
 func isPPM(b []byte) bool {
-	return len(b) >= 2 && b[0] == 'P' && b[1] >= '4' && b[1] <= '6' && (len(b) == 2 || isPPMSpace(b[2]))
+	return len(b) >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && (len(b) == 2 || isPPMSpace(b[2]))
 }
 
 func isPPMSpace(c byte) bool {
@@ -85,7 +85,7 @@ func pyInt(tok []byte) (int64, bool) {
 }
 
 type ppmHeader struct {
-	kind                  byte // '4', '5' or '6'
+	kind                  byte // '1' to '6'
 	width, height, maxval int
 	pos                   int // where the samples start
 }
@@ -97,8 +97,8 @@ func parsePPMHeader(data []byte, opts DecodeOptions) (*ppmHeader, error) {
 	pos := min(3, len(data))
 	var vals [3]int64
 	n := 3
-	if kind == '4' {
-		n = 2
+	if kind == '1' || kind == '4' {
+		n = 2 // bitmaps have no maxval
 	}
 	for i := 0; i < n; i++ {
 		tok, next, err := ppmToken(data, pos)
@@ -112,7 +112,7 @@ func parsePPMHeader(data []byte, opts DecodeOptions) (*ppmHeader, error) {
 		vals[i], pos = v, next
 	}
 	width, height, maxval := vals[0], vals[1], vals[2]
-	if kind != '4' && !(maxval > 0 && maxval < 65536) {
+	if n == 3 && !(maxval > 0 && maxval < 65536) {
 		return nil, fmt.Errorf("%w: ppm: maxval must be greater than 0 and less than 65536", ErrInvalidImage)
 	}
 	if width <= 0 || height <= 0 {
@@ -135,6 +135,9 @@ func decodePPM(data []byte, opts DecodeOptions) (*Image, error) {
 	}
 	kind, w, h, maxval := hd.kind, hd.width, hd.height, hd.maxval
 	src := data[hd.pos:]
+	if kind <= '3' {
+		return decodePPMPlain(src, kind, w, h, maxval)
+	}
 	bands := 1
 	if kind == '6' {
 		bands = 3

@@ -63,7 +63,7 @@ def pnm(arr: np.ndarray) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Lossless JPEG, written by libjpeg-turbo 3.0.4 itself.
 
-def lossless_jpegs(libs: Path) -> dict[str, bytes]:
+def lossless_jpegs(libs: Path) -> tuple[dict[str, bytes], dict[str, tuple[bytes, str]]]:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
@@ -88,7 +88,12 @@ def lossless_jpegs(libs: Path) -> dict[str, bytes]:
                 args.append(str(restart))
             subprocess.run(args, check=True)
             out[name] = (t / name).read_bytes()
-    return out
+    big = out["jl_ycc_psv1_320x240.jpg"]
+    sof = big.index(b"\xff\xc3")
+    bomb = bytearray(big)
+    struct.pack_into(">HH", bomb, sof + 5, 20000, 20000)
+    bad = {"jl_truncated.jpg": (big[: len(big) // 2], "truncated"), "jl_bomb_20000x20000.jpg": (bytes(bomb), "bomb")}
+    return out, bad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,11 +141,11 @@ def webps() -> tuple[dict[str, bytes], dict[str, tuple[bytes, str]]]:
     for i in range(30, len(corrupt), 7):
         corrupt[i] ^= 0x5A
     bad["w_lossless_corrupt.webp"] = (bytes(corrupt), "invalid")
-    # A VP8X canvas of 16384x16384 (268M pixels, over Pillow's bomb limit) around a 1x1 frame.
+    # A still VP8X canvas of 16384x16384 around a 1x1 frame: libwebp refuses the mismatch.
     small = files["w_lossy_1x1.webp"][12:]  # its VP8 chunk
     vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00" + (16383).to_bytes(3, "little") * 2
     body = b"WEBP" + vp8x + small
-    bad["w_bomb_canvas_16384.webp"] = (b"RIFF" + struct.pack("<I", len(body)) + body, "bomb")
+    bad["w_canvas_16384_frame_1x1.webp"] = (b"RIFF" + struct.pack("<I", len(body)) + body, "invalid")
     # The same canvas as an animation of one 1x1 frame, which libwebp's demuxer accepts: Pillow
     # refuses it with DecompressionBombError once the decoder is made; Go before allocating.
     vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x02\x00\x00\x00" + (16383).to_bytes(3, "little") * 2
@@ -242,7 +247,9 @@ def pillow_result(data: bytes) -> tuple[dict | None, str | None]:
 def build(libs: Path) -> tuple[dict[str, bytes], dict]:
     files: dict[str, bytes] = {}
     refused: dict[str, tuple[bytes, str]] = {}
-    files.update(lossless_jpegs(libs))
+    j, jb = lossless_jpegs(libs)
+    files.update(j)
+    refused.update(jb)
     w, wb = webps()
     files.update(w)
     refused.update(wb)

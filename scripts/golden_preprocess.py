@@ -616,11 +616,12 @@ def other_files(files, broken, unsupported) -> None:
     broken["garbage.png"] = (rng.integers(0, 256, size=2048).astype(np.uint8).tobytes(), "unsupported")
     small = Image.fromarray(pattern(16, 12, 120))
     unsupported["tiny.tiff"] = pil_bytes(small, "TIFF")
-    unsupported["tiny.webp"] = pil_bytes(small, "WEBP", lossless=True)
-    # binary Netpbm is decoded (encoding/ppm.go); plain P3 is not
+    # WebP (Pillow's own libwebp) and Netpbm, binary and plain, are decoded; TIFF is not.
+    # testdata/formats (scripts/golden_formats.py) has the many variants of each.
+    files["tiny.webp"] = pil_bytes(small, "WEBP", lossless=True)
     files["tiny.ppm"] = pil_bytes(small, "PPM")
     files["tiny_gray.pgm"] = pil_bytes(small.convert("L"), "PPM")
-    unsupported["tiny_plain.ppm"] = b"P3\n2 1\n255\n1 2 3 4 5 6\n"
+    files["tiny_plain.ppm"] = b"P3\n2 1\n255\n1 2 3 4 5 6\n"
 
 
 def build_corpus():

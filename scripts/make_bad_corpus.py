@@ -217,12 +217,30 @@ def build() -> dict[str, tuple[bytes, str, str]]:
              app(0xE2, b"ICC_PROFILE\x00\x01\x02" + b"p" * 40) + app(0xE2, b"ICC_PROFILE\x00\x02"), "ok",
              "a 13-byte ICC segment that sorts after a complete one: only the first in order is read")
 
-    # Formats Pillow opens that the Go package does not decode (issue 16, class 13): a deliberate
-    # difference, so the refusal must name the format ("message" in the manifest).
+    # Formats Pillow opens (issue 16, class 13): WebP through Pillow's own libwebp and plain Netpbm
+    # are decoded as Pillow decodes them; TIFF is refused by design, and the refusal names it
+    # ("message" in the manifest).
     small = Image.fromarray(seeded(16, 12, SEED))
-    add("format_webp.webp", pil_bytes(small, "WEBP", lossless=True), "unsupported", "a lossless WebP: not supported, named")
+    webp = pil_bytes(small, "WEBP", lossless=True)
+    add("format_webp.webp", webp, "ok", "a lossless WebP, decoded by Pillow's libwebp 1.4.0")
     add("format_tiff.tif", pil_bytes(small, "TIFF"), "unsupported", "an uncompressed TIFF: not supported, named")
-    add("format_ppm_plain.ppm", b"P3\n4 2\n255\n" + " ".join(str(v) for v in seeded(4, 2, SEED).ravel()).encode() + b"\n", "unsupported", "a plain (ASCII) PPM (P3): not supported, named")
+    add("format_ppm_plain.ppm", b"P3\n4 2\n255\n" + " ".join(str(v) for v in seeded(4, 2, SEED).ravel()).encode() + b"\n", "ok",
+        "a plain (ASCII) PPM (P3), PpmPlainDecoder's rules")
+    add("webp_truncated.webp", webp[:-3], "truncated", "a lossless WebP missing its last 3 bytes (libwebp: no decoder)")
+    add("webp_riff_size_4g.webp", webp[:4] + struct.pack("<I", 0xFFFFFFF0) + webp[8:], "truncated",
+        "a complete WebP whose RIFF size claims 4 GiB")
+    one = pil_bytes(Image.new("RGB", (1, 1), (9, 8, 7)), "WEBP")[12:]
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x02\x00\x00\x00" + (16383).to_bytes(3, "little") * 2
+    anmf_head = bytes(12) + (100).to_bytes(3, "little") + b"\x00"
+    body = b"WEBP" + vp8x + b"ANIM" + struct.pack("<I", 6) + bytes(6) + b"ANMF" + struct.pack("<I", 16 + len(one)) + anmf_head + one
+    add("webp_bomb_anim_canvas_16384x16384.webp", b"RIFF" + struct.pack("<I", len(body)) + body, "bomb",
+        "an animation of one 1x1 frame on a 16384x16384 canvas: refused before libwebp allocates the canvas")
+    add("ppm_plain_p1_bomb_20000x20000.pbm", b"P1 20000 20000\n0 1\n", "bomb", "a plain PBM header of 400M pixels")
+    add("ppm_plain_comments_20000.ppm", b"P3 1 1 255\n" + b"#\n" * 20000 + b"1 2 3\n", "ok",
+        "20,000 comments in the data: Pillow deletes them one by one (quadratic); Go in one pass")
+    add("ppm_plain_token_2000_digits.pgm", b"P2 1 1 255\n" + b"9" * 2000, "invalid",
+        "a 2,000-digit sample: refused as too long, never parsed")
+    add("ppm_plain_short.ppm", b"P3 3 3 255\n1 2 3\n", "truncated", "a plain PPM with 3 of 27 samples")
 
     # Binary Netpbm, decoded as Pillow does: its tokenizer's quirks, maxvals other than 255
     # rescaled with round-half-even, 16-bit gray clamped by the RGB conversion.
@@ -393,7 +411,7 @@ def build() -> dict[str, tuple[bytes, str, str]]:
 
 
 # What the Go error must name for the formats it refuses by design.
-FORMAT_NAMES = {"format_webp.webp": "WebP", "format_tiff.tif": "TIFF", "format_ppm_plain.ppm": "plain (ASCII) PPM"}
+FORMAT_NAMES = {"format_tiff.tif": "TIFF"}
 
 
 def pillow_verdict(data: bytes) -> str:
