@@ -37,7 +37,16 @@ type DecodeOptions struct {
 // file held in data into RGB exactly as PIL.Image.open(...).convert("RGB") does with Pillow 11:
 // the format is found from the magic bytes, EXIF orientation is not applied, alpha is dropped
 // without compositing, palettes, 16-bit samples and CMYK follow Pillow's conversion rules.
+//
+// Decode waits for its share of the process's decode budget (SetDecodeBudget) first.
 func Decode(data []byte, opts DecodeOptions) (*Image, error) {
+	release := reserveDecode(decodeEstimate(data, opts, 0))
+	defer release()
+	return decode(data, opts)
+}
+
+// decode is Decode without the budget.
+func decode(data []byte, opts DecodeOptions) (*Image, error) {
 	switch {
 	case len(data) == 0:
 		return nil, fmt.Errorf("%w: empty file", ErrUnsupportedFormat)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/facenet-go/facenet/internal/libjpegturbo"
 )
 
 // jpegHeader is what Pillow's JpegImageFile._open learns before handing the file to libjpeg:
@@ -11,6 +13,36 @@ import (
 type jpegHeader struct {
 	width, height int
 	layers        int
+	// sampling holds each component's (h<<4 | v) sampling factors, from the last SOF.
+	sampling []byte
+	// multiScan: progressive, or a first scan with fewer components than the frame. libjpeg then
+	// buffers every DCT coefficient of the image (coefBufferBytes) before it can output a row.
+	multiScan bool
+}
+
+// coefBufferBytes is the size of libjpeg's whole-image coefficient buffer for a multi-scan file
+// (jdcoefct.c: one 128-byte block per 8x8 block of each component, rounded up to whole MCUs), and
+// an allowance for its per-row buffers otherwise. It is most of what decoding a large progressive
+// file costs, in libjpeg as in Pillow, and cannot be avoided: a pixel's value is known only after
+// the last scan.
+func (h jpegHeader) coefBufferBytes() int64 {
+	if !h.multiScan || len(h.sampling) == 0 {
+		return int64(h.width) * int64(max(h.layers, 1)) * 16 * 8
+	}
+	hmax, vmax := 1, 1
+	for _, s := range h.sampling {
+		hmax, vmax = max(hmax, int(s>>4)), max(vmax, int(s&15))
+	}
+	var n int64
+	for _, s := range h.sampling {
+		hs, vs := max(int(s>>4), 1), max(int(s&15), 1)
+		bw := (int64(h.width)*int64(hs) + int64(8*hmax) - 1) / int64(8*hmax)
+		bh := (int64(h.height)*int64(vs) + int64(8*vmax) - 1) / int64(8*vmax)
+		bw = (bw + int64(hs) - 1) / int64(hs) * int64(hs)
+		bh = (bh + int64(vs) - 1) / int64(vs) * int64(vs)
+		n += bw * bh * 128
+	}
+	return n
 }
 
 // parseJPEGHeader walks the markers like Pillow's JpegImagePlugin (including its tolerance for
@@ -26,6 +58,7 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 	seenSOF := false
 	var icc [][]byte // ICC_PROFILE APP2 segments since the last SOF
 	var mpf []byte   // the last MPF APP2 segment's payload
+	var sos []byte   // the first SOS segment's header
 	for {
 		if len(cur) == 0 {
 			return h, fmt.Errorf("%w: jpeg: no start of scan", ErrTruncated)
@@ -53,6 +86,8 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 				}
 				pos = npos
 				switch {
+				case marker == 0xFFDA:
+					sos = seg
 				case isSOF(marker):
 					if len(seg) < 6 {
 						return h, fmt.Errorf("%w: jpeg: short SOF segment", ErrInvalidImage)
@@ -66,6 +101,11 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 					if h.layers != 1 && h.layers != 3 && h.layers != 4 {
 						return h, fmt.Errorf("%w: jpeg: cannot handle %d-layer images", ErrInvalidImage, h.layers)
 					}
+					h.sampling = h.sampling[:0]
+					for i := 0; i < h.layers && 6+3*i+1 < len(seg); i++ {
+						h.sampling = append(h.sampling, seg[6+3*i+1])
+					}
+					h.multiScan = marker == 0xFFC2 || marker == 0xFFC6 || marker == 0xFFCA || marker == 0xFFCE
 					if err := checkICC(icc); err != nil {
 						return h, err
 					}
@@ -96,6 +136,9 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 				}
 				if mpf != nil && mpfEntriesCutOff(mpf) {
 					return h, fmt.Errorf("%w: jpeg: MPF index lists more images than it has entries for", ErrInvalidImage)
+				}
+				if len(sos) > 0 && int(sos[0]) < h.layers {
+					h.multiScan = true // a non-interleaved first scan: more scans follow
 				}
 				return h, nil
 			}
@@ -310,7 +353,7 @@ func readN(data []byte, pos, n int) ([]byte, int) {
 }
 
 // decodeJPEG decodes to Pillow's RGB: gray is replicated, CMYK is read with Adobe polarity
-// ("CMYK;I") and converted with Pillow's cmyk2rgb.
+// ("CMYK;I") and converted with Pillow's cmyk2rgb (in C, row by row, with libjpeg-turbo).
 // With a non-nil alloc the pixel buffer comes from it (every byte is overwritten, so it need
 // not be zeroed).
 func decodeJPEG(data []byte, opts DecodeOptions, alloc func(n int) []byte) (*Image, error) {
@@ -326,6 +369,13 @@ func decodeJPEG(data []byte, opts DecodeOptions, alloc func(n int) []byte) (*Ima
 		img = &Image{Width: h.width, Height: h.height, Pix: alloc(3 * h.width * h.height)}
 	} else {
 		img = newImage(h.width, h.height)
+	}
+	if opts.JPEGDecoder.isTurbo() {
+		// Converted to RGB row by row in C: no CMYK or gray buffer beside the image.
+		if err := libjpegErr(libjpegturbo.DecodeRGB(data, h.layers, h.width, h.height, nil, img.Pix)); err != nil {
+			return nil, err
+		}
+		return img, nil
 	}
 	switch h.layers {
 	case 3:

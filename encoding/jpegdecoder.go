@@ -35,6 +35,9 @@ func ParseJPEGDecoder(s string) (JPEGDecoder, error) {
 	return "", fmt.Errorf("%w: unknown JPEG decoder %q (want libjpeg-turbo or libjpeg9)", ErrInvalidOptions, s)
 }
 
+// isTurbo reports the default decoder, which can convert and drop rows as it decodes.
+func (d JPEGDecoder) isTurbo() bool { return d == "" || d == LibjpegTurbo }
+
 // decode runs the chosen libjpeg over a whole file into dst, which holds width*height*components
 // bytes; components is 1 (gray), 3 (RGB) or 4 (CMYK as stored, i.e. Adobe-inverted for Photoshop
 // files).

@@ -156,7 +156,7 @@ func checkHead(head []byte, opts DecodeOptions) (int64, error) {
 			return MaxFileBytes, nil
 		}
 	default:
-		_, err := Decode(head, opts) // the unsupported-format error, from the magic bytes
+		_, err := decode(head, opts) // the unsupported-format error, from the magic bytes
 		return 0, err
 	}
 	if err != nil {
@@ -235,8 +235,15 @@ func Load(data []byte, opts LoadOptions) (*Image, error) {
 		return nil, err
 	}
 	decOpts := DecodeOptions{MaxPixels: opts.MaxPixels, JPEGDecoder: opts.JPEGDecoder}
-	if opts.Width == 0 || len(data) < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF {
-		img, err := Decode(data, decOpts)
+	if opts.Width != 0 && isJPEG(data) {
+		if img, done, err := loadJPEGRows(data, opts, decOpts); done {
+			return img, err
+		}
+	}
+	release := reserveDecode(decodeEstimate(data, decOpts, 0))
+	defer release()
+	if opts.Width == 0 || !isJPEG(data) {
+		img, err := decode(data, decOpts)
 		if err != nil {
 			return nil, err
 		}

@@ -132,9 +132,15 @@ func nearestIndex(out int, b0, b1 float32, in int) []int {
 }
 
 func (img *Image) resizeNearest(width, height int, b [4]float32) *Image {
+	return img.resizeNearestIdx(nearestIndex(width, b[0], b[2], img.Width), nearestIndex(height, b[1], b[3], img.Height))
+}
+
+// resizeNearestIdx is ImagingScaleAffine's copy loop for the tabulated source columns xs and rows
+// ys (-1: outside the image); rows index img, which may hold only the rows ys names (Load's
+// row-dropping JPEG decode).
+func (img *Image) resizeNearestIdx(xs, ys []int) *Image {
+	width, height := len(xs), len(ys)
 	out := newImage(width, height)
-	xs := nearestIndex(width, b[0], b[2], img.Width)
-	ys := nearestIndex(height, b[1], b[3], img.Height)
 	// Pillow copies only between the first and last valid column; columns in between that
 	// fell outside (impossible for a monotone walk, but kept) read source column 0.
 	xmin, xmax := width, 0
