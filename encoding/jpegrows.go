@@ -67,8 +67,10 @@ func nearestRowPlan(width, height int, opts LoadOptions) *rowPlan {
 	return p
 }
 
-// loadJPEGRows decodes the rows p keeps and resizes them; nil, nil when the fast path does not
-// apply (another decoder, a header libjpeg will refuse) and the caller decodes as usual.
+// loadJPEGRows is Load for a JPEG resized with NEAREST: it decodes the rows the resize reads and
+// resizes them. done is false when the path does not apply (libjpeg9, another filter, no resize)
+// and the caller decodes the whole image as usual; header errors are returned as decodeJPEG
+// would return them.
 func loadJPEGRows(data []byte, opts LoadOptions, decOpts DecodeOptions) (*Image, bool, error) {
 	if !decOpts.JPEGDecoder.isTurbo() || opts.Interpolation != Nearest || opts.Width == 0 {
 		return nil, false, nil

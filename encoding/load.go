@@ -21,7 +21,7 @@ const (
 	// sniffBytes is how much of a file is read before anything else is decided: enough for
 	// every header Pillow reads before its decompression-bomb check, in nearly every file.
 	sniffBytes = 64 << 10
-	// mapBytes is the size above which a PNG, GIF or BMP file is mapped rather than read: a
+	// mapBytes is the size above which a PNG, GIF, BMP or Netpbm file is mapped rather than read: a
 	// decoder then touches only the pages it parses, so a 1.4 GB file that fails in its first
 	// chunks costs what those chunks cost.
 	mapBytes = 64 << 20
@@ -88,9 +88,9 @@ func openImageFile(path string, opts DecodeOptions) (*imageFile, error) {
 		}
 		return &imageFile{data: append(head, rest...)}, nil
 	}
-	if size > mapBytes && !isJPEG(head) {
-		// libjpeg reads through cgo, where a fault on a file truncated meanwhile cannot be
-		// caught: JPEGs are always read.
+	if size > mapBytes && !isJPEG(head) && !isRIFFWebP(head) {
+		// libjpeg and libwebp read through cgo, where a fault on a file truncated meanwhile
+		// cannot be caught: JPEGs and WebPs are always read.
 		data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 		if err == nil {
 			if testHookMapped != nil {
