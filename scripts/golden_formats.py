@@ -154,6 +154,15 @@ def webps() -> tuple[dict[str, bytes], dict[str, tuple[bytes, str]]]:
     anmf = b"ANMF" + struct.pack("<I", len(frame) + len(small)) + frame + small
     body = b"WEBP" + vp8x + anim + anmf
     bad["w_bomb_anim_canvas_16384.webp"] = (b"RIFF" + struct.pack("<I", len(body)) + body, "bomb")
+    # An animation whose first frame (17x9) covers part of a 40x30 canvas at (6, 4): the rest
+    # is WebPAnimDecoder's transparent black.
+    frame17 = files["w_lossy_odd_17x9.webp"][12:]
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x02\x00\x00\x00" + (39).to_bytes(3, "little") + (29).to_bytes(3, "little")
+    anim = b"ANIM" + struct.pack("<I", 6) + b"\xff\x10\x20\x30\x00\x00"  # a background colour Pillow ignores
+    head = (3).to_bytes(3, "little") + (2).to_bytes(3, "little") + (16).to_bytes(3, "little") + (8).to_bytes(3, "little")
+    anmf = b"ANMF" + struct.pack("<I", 16 + len(frame17)) + head + (100).to_bytes(3, "little") + b"\x00" + frame17
+    body = b"WEBP" + vp8x + anim + anmf
+    files["w_anim_offset_frame_40x30.webp"] = b"RIFF" + struct.pack("<I", len(body)) + body
     return files, bad
 
 
