@@ -5,10 +5,10 @@ import "errors"
 // Errors callers can branch on with errors.Is. Every error returned by this package wraps one of
 // them, and errors from DecodeFile and LoadImg also name the file.
 var (
-	// ErrUnsupportedFormat: the bytes are not JPEG, PNG, GIF or BMP (judged by content, not by
-	// the file name), or use a variant of them this package does not decode. For a format
-	// Pillow opens but this package does not (WebP, TIFF, PPM/PGM, HEIF, ...) the message
-	// names it.
+	// ErrUnsupportedFormat: the bytes are not JPEG, PNG, GIF, BMP, WebP or Netpbm (judged by
+	// content, not by the file name), or use a variant of them this package does not decode.
+	// For a format Pillow opens but this package does not (TIFF, HEIF, AVIF, ...) the message
+	// names it ("TIFF is not supported").
 	ErrUnsupportedFormat = errors.New("unsupported image format")
 	// ErrInvalidImage: the file claims a supported format but its structure is broken
 	// (bad checksum, impossible header, corrupt compressed data, zero size).
