@@ -87,14 +87,19 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The largest face of each photo; a photo without one fails its identity, enrolling nothing.
-	encode := p.EncodeFiles
+	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
+	// (--dir skips it instead: enroll_dir.go).
+	enc := newEnrollEncoder(p, *dir != "", stderr)
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
-		embs, err := encode(cmdContext, e.images...)
+		embs, err := enc.encode(cmdContext, e.name, e.images)
 		if err != nil {
 			bar.done()
 			return fmt.Errorf("identity %q: %w", e.name, err)
+		}
+		if len(embs) == 0 {
+			bar.add(len(e.images), e.name)
+			continue
 		}
 		if *replace && db.Has(e.name) {
 			if err := db.Remove(e.name); err != nil {
@@ -108,11 +113,13 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		bar.add(len(e.images), e.name)
 	}
 	bar.done()
+	if enc.empty == len(todo) {
+		return fmt.Errorf("enroll %s: %w in any photo; nothing written", *dir, facenet.ErrNoFace)
+	}
 	if err := db.Save(*dbPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "enrolled %d images of %d identities into %s (%d identities, %d samples)\n",
-		total(todo), len(todo), displayPath(*dbPath), db.Len(), db.NumSamples())
+	fmt.Fprintln(stdout, enc.summary(todo, *dbPath, db.Len(), db.NumSamples()))
 	return nil
 }
 
