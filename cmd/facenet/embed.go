@@ -54,7 +54,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case p.HasDetector():
 		// One line per face, labelled "PATH [x y w h]".
-		images, embs, err = everyFace(p, images)
+		images, embs, _, err = everyFace(p, images)
 	case *raw:
 		embs, err = p.Encoder().EncodeRaw(cmdContext, images...)
 	default:

@@ -274,7 +274,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	top := intFlag(fs, "top", 0, 0, "also list the K nearest identities")
 	explain := fs.Bool("v", false, "also print the runner-up and the margin to it")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
+	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match (with --detect: each photo with every face's box, name and distance)")
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	jpegDec := jpegDecoderFlag(fs)
@@ -286,14 +286,11 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *sheet != "" && *gallery == "" {
-		return usageError("--sheet needs --gallery")
+	if *sheet != "" && *gallery == "" && !*pf.on {
+		return usageError("--sheet needs --gallery (or --detect, which draws each photo's faces)")
 	}
 	if err := checkDestination("--sheet", *sheet); err != nil {
 		return err
-	}
-	if *pf.on && *sheet != "" {
-		return usageError("--sheet does not take --detect yet")
 	}
 	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch, *jpegDec, pf)
 	if err != nil {
@@ -301,9 +298,10 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	}
 	defer p.Close()
 	var embs [][]float32
+	var faces []facenet.FaceEmbedding
 	if p.HasDetector() {
 		// One answer per face, labelled "PATH [x y w h]".
-		images, embs, err = everyFace(p.Pipeline, images)
+		images, embs, faces, err = everyFace(p.Pipeline, images)
 	} else {
 		embs, err = p.Encode(cmdContext, images...)
 	}
@@ -359,7 +357,12 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *sheet != "" {
-		if err := writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.Profile().Input.JPEGDecoder)); err != nil {
+		if faces != nil {
+			err = writeFaceSheet(*sheet, p.Pipeline, faces, sheetMatches(rows))
+		} else {
+			err = writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.Profile().Input.JPEGDecoder))
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))
