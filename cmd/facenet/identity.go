@@ -286,9 +286,6 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *sheet != "" && *gallery == "" && !*pf.on {
-		return usageError("--sheet needs --gallery (or --detect, which draws each photo's faces)")
-	}
 	if err := checkDestination("--sheet", *sheet); err != nil {
 		return err
 	}
@@ -297,6 +294,9 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
+	if *sheet != "" && *gallery == "" && !p.HasDetector() {
+		return usageError("--sheet needs --gallery (or --detect, which draws each photo's faces)")
+	}
 	var embs [][]float32
 	var faces []facenet.FaceEmbedding
 	if p.HasDetector() {

@@ -16,7 +16,7 @@ type photoFlags struct {
 
 func addPhotoFlags(fs *flag.FlagSet) photoFlags {
 	return photoFlags{
-		on:       fs.Bool("detect", false, "the images are photos: find the faces with MTCNN and embed FaceNet's margin crop of each"),
+		on:       fs.Bool("detect", false, "the images are photos: find the faces with MTCNN and embed FaceNet's margin crop of each (implied by a profile whose crop rule is mtcnn-margin, such as --profile photos, which also sets the margin)"),
 		margin:   intFlag(fs, "margin", facenet.DefaultMargin, 0, "with --detect: pixels added around the face box (margin/2 a side, Sandberg's rule)"),
 		detector: fs.String("detector", "", "with --detect: the MTCNN models folder (default: mtcnn beside the --model folder)"),
 	}
