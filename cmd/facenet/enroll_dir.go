@@ -5,18 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/detect"
 	"github.com/facenet-go/facenet/encoding"
 )
 
-// enrollEncoder is how enroll turns one identity's images into embeddings. With --dir and a
-// detector, a folder of photos is a collection, not a claim about each file: a photo in which
-// MTCNN finds no face is skipped with one line on stderr and counted, and the rest of the
-// identity is enrolled. Named NAME=PHOTO pairs keep the strict rule: the user pointed at that
-// photo, so no face there fails the command before anything is written.
+// enrollEncoder is how enroll (and calibrate) turn one identity's images into embeddings. With
+// --dir and a detector, a folder of photos is a collection, not a claim about each file: a photo
+// in which MTCNN finds no face is skipped with one line on stderr and counted, and the rest of the
+// identity is used. Named NAME=PHOTO pairs keep the strict rule: the user pointed at that photo,
+// so no face there fails the command before anything is written.
 type enrollEncoder struct {
+	cmd     string // the command named in the skip lines
 	p       *facenet.Pipeline
 	skip    bool // --dir with a detector
 	stderr  io.Writer
@@ -24,8 +26,8 @@ type enrollEncoder struct {
 	empty   int // identities none of whose photos had a face
 }
 
-func newEnrollEncoder(p *facenet.Pipeline, fromDir bool, stderr io.Writer) *enrollEncoder {
-	return &enrollEncoder{p: p, skip: fromDir && p.HasDetector(), stderr: stderr}
+func newEnrollEncoder(cmd string, p *facenet.Pipeline, fromDir bool, stderr io.Writer) *enrollEncoder {
+	return &enrollEncoder{cmd: cmd, p: p, skip: fromDir && p.HasDetector(), stderr: stderr}
 }
 
 // encode embeds the largest face of each photo (or each whole image without a detector). With
@@ -38,7 +40,7 @@ func (e *enrollEncoder) encode(ctx context.Context, name string, paths []string)
 	for _, path := range paths {
 		crop, err := e.largestFace(ctx, path)
 		if errors.Is(err, facenet.ErrNoFace) {
-			fmt.Fprintf(e.stderr, "facenet enroll: skipped %s (identity %q): no face found\n", displayPath(path), name)
+			fmt.Fprintf(e.stderr, "facenet %s: skipped %s (identity %q): no face found\n", e.cmd, displayPath(path), name)
 			e.skipped++
 			continue
 		}
@@ -48,7 +50,7 @@ func (e *enrollEncoder) encode(ctx context.Context, name string, paths []string)
 		crops = append(crops, crop)
 	}
 	if len(crops) == 0 {
-		fmt.Fprintf(e.stderr, "facenet enroll: identity %q not enrolled: none of its %d photos has a face\n", name, len(paths))
+		fmt.Fprintf(e.stderr, "facenet %s: identity %q left out: none of its %d photos has a face\n", e.cmd, name, len(paths))
 		e.empty++
 		return nil, nil
 	}
@@ -82,4 +84,28 @@ func (e *enrollEncoder) summary(todo []enrolment, dbPath string, identities, sam
 		s += fmt.Sprintf("; skipped %d photos without a face", e.skipped)
 	}
 	return s
+}
+
+// scanIdentityFolders is scanIdentityFolder over several folders: identities of the same name are
+// merged (their images in folder order), identities in name order.
+func scanIdentityFolders(dirs []string) ([]enrolment, error) {
+	var all []enrolment
+	at := map[string]int{}
+	for _, dir := range dirs {
+		todo, err := scanIdentityFolder(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range todo {
+			i, seen := at[e.name]
+			if !seen {
+				i = len(all)
+				at[e.name] = i
+				all = append(all, enrolment{name: e.name})
+			}
+			all[i].images = append(all[i].images, e.images...)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].name < all[j].name })
+	return all, nil
 }

@@ -45,7 +45,7 @@ func TestEnrollDetectSkipsFacelessPhotos(t *testing.T) {
 	require.Equal(t, []string{
 		"facenet enroll: skipped " + filepath.Join(mixed, "madonna", "b.png") + ` (identity "madonna"): no face found`,
 		"facenet enroll: skipped " + filepath.Join(mixed, "nobody", "c.png") + ` (identity "nobody"): no face found`,
-		`facenet enroll: identity "nobody" not enrolled: none of its 1 photos has a face`,
+		`facenet enroll: identity "nobody" left out: none of its 1 photos has a face`,
 	}, lines)
 	// The enrolled face is the photo's: it identifies itself.
 	code, stdout, stderr = runCLI("identify", "--model", model, "--detect", "--db", db, photo)

@@ -89,7 +89,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
 	// (--dir skips it instead: enroll_dir.go).
-	enc := newEnrollEncoder(p, *dir != "", stderr)
+	enc := newEnrollEncoder("enroll", p, *dir != "", stderr)
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
 		embs, err := enc.encode(cmdContext, e.name, e.images)
