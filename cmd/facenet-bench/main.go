@@ -51,7 +51,7 @@ type config struct {
 	inter      int
 	reps       int
 	cpuprofile string
-	maxGarbage int64 // tfmodel.Options.MaxGarbageBytes
+	maxGarbage int64  // tfmodel.Options.MaxGarbageBytes
 	profile    string // photo mode: the model profile
 	margin     int    // photo mode: the crop margin
 }
