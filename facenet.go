@@ -17,7 +17,8 @@
 // then db.Enrol(name, emb) with the vectors p.EncodeFile returns. Identify answers who_is_it
 // over verify.NewSearcher(db), which scans or uses the million-face Index by the DB's size.
 //
-// With Options.Detect the same calls take photos: each finds the faces (MTCNN, exact to PyPI
+// With Options.Detect, or a profile whose crop rule is mtcnn-margin (facenet-keras' "photos"),
+// the same calls take photos: each finds the faces (MTCNN, exact to PyPI
 // mtcnn 1.0.0), crops them with FaceNet's margin, and uses the largest (Sandberg's choice);
 // EncodeEveryFace embeds every face. Options.Threshold replaces the profile's threshold, and
 // WriteThreshold stores a calibrated one (package calibrate computes it).
@@ -82,7 +83,10 @@ type Options struct {
 	MaxPixels int64
 	// JPEGDecoder chooses the JPEG library; "" keeps the profile's (libjpeg-turbo by default).
 	JPEGDecoder encoding.JPEGDecoder
-	// Detect, when set, loads the MTCNN face detector so Detect and Faces work.
+	// Detect, when set, loads the MTCNN face detector so Detect and Faces work, with these
+	// settings. When nil, a profile whose crop rule is mtcnn-margin (facenet-keras' "photos")
+	// loads it all the same, from the default folder with the profile's margin: that profile's
+	// images are photos.
 	Detect *DetectOptions
 	// IntraOpThreads and InterOpThreads size TensorFlow's thread pools; 0 keeps its defaults.
 	IntraOpThreads, InterOpThreads int
@@ -211,6 +215,9 @@ func (p *Pipeline) init(ctx context.Context, prof encoding.Profile, found bool, 
 	if p.space, err = spaceOf(enc.Profile()); err != nil {
 		return err
 	}
+	if opts.Detect == nil && prof.Detects() {
+		opts.Detect = &DetectOptions{Margin: prof.Crop.Margin}
+	}
 	if opts.Detect != nil {
 		dir := opts.Detect.Dir
 		if dir == "" {
@@ -222,7 +229,9 @@ func (p *Pipeline) init(ctx context.Context, prof encoding.Profile, found bool, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		det, err := detect.Load(dir, detect.Options{Quiet: opts.Quiet})
+		det, err := detect.Load(dir, detect.Options{
+			IntraOpThreads: opts.IntraOpThreads, InterOpThreads: opts.InterOpThreads, Quiet: opts.Quiet,
+		})
 		if err != nil {
 			return fmt.Errorf("detector: %w", err)
 		}
@@ -305,8 +314,12 @@ func (p *Pipeline) Model() *tfmodel.Model { return p.model }
 // Encoder is the pipeline's encoder, for the lower-level calls (EncodeRaw, Preprocess).
 func (p *Pipeline) Encoder() *encoding.Encoder { return p.enc }
 
-// HasDetector reports whether the pipeline was opened with a face detector.
+// HasDetector reports whether the pipeline was opened with a face detector (Options.Detect, or
+// the profile's crop rule).
 func (p *Pipeline) HasDetector() bool { return p.det != nil }
+
+// Margin is the margin of the face crops (see DetectOptions.Margin); 0 without a detector.
+func (p *Pipeline) Margin() int { return p.margin }
 
 // Decode decodes an image held in memory as Pillow does, with the pipeline's JPEG decoder and
 // pixel bound: what load_img reads before resizing.

@@ -235,3 +235,40 @@ func TestWriteThreshold(t *testing.T) {
 	require.Equal(t, 0.5, named.Threshold(), "Options.Threshold wins over the profile's")
 	require.FileExists(t, path)
 }
+
+// TestProfileCropRule: facenet-keras' "photos" profile (the accuracy profile with the mtcnn-margin
+// crop rule, margin 32) loads the detector by itself, and embeds a photo exactly as the accuracy
+// profile with Options.Detect at that margin does, in the same embedding space; an explicit
+// Options.Detect still chooses the margin.
+func TestProfileCropRule(t *testing.T) {
+	ctx := context.Background()
+	dir := testenv.Model(t, "facenet-keras")
+	photoPath := filepath.Join(testenv.ModuleRoot(t), photo)
+
+	byProfile, err := Open(ctx, dir, Options{Profile: "photos"})
+	require.NoError(t, err)
+	defer byProfile.Close()
+	require.True(t, byProfile.HasDetector())
+	require.Equal(t, DefaultMargin, byProfile.Margin())
+	require.Equal(t, &encoding.CropProfile{Rule: encoding.CropMTCNNMargin, Margin: 32, Filter: "bilinear"}, byProfile.Profile().Crop)
+
+	byFlag, err := Open(ctx, dir, Options{Profile: "accuracy", Detect: &DetectOptions{Margin: DefaultMargin}})
+	require.NoError(t, err)
+	defer byFlag.Close()
+	require.Equal(t, byFlag.Space(), byProfile.Space(), "the crop rule is not part of the embedding space")
+	want, err := byFlag.EncodeEveryFace(ctx, photoPath)
+	require.NoError(t, err)
+	got, err := byProfile.EncodeEveryFace(ctx, photoPath)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	accuracy, err := Open(ctx, dir, Options{Profile: "accuracy"})
+	require.NoError(t, err)
+	defer accuracy.Close()
+	require.False(t, accuracy.HasDetector(), "no crop rule: the image is the crop")
+
+	wide, err := Open(ctx, dir, Options{Profile: "photos", Detect: &DetectOptions{Margin: 44}})
+	require.NoError(t, err)
+	defer wide.Close()
+	require.Equal(t, 44, wide.Margin())
+}

@@ -18,6 +18,7 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/tfmodel"
@@ -39,7 +40,16 @@ type Options struct {
 	// Quiet, when set, is passed to tfmodel.Options.Quiet for each of the three loads: a CLI uses it
 	// to hide TensorFlow's loader log lines, as it does for the face model.
 	Quiet func() (restore func())
+	// MaxPixels bounds the image MTCNN runs on (0: DefaultMaxPixels; negative: no bound). A larger
+	// photo is detected on a copy shrunk to fit (Pillow's box filter) and the boxes and keypoints
+	// are scaled back, so memory stays bounded: the float32 pyramid input alone is 12 bytes a pixel
+	// (1.2 GB for 100 megapixels). Photos within the bound are detected as they are, exact to mtcnn.
+	MaxPixels int64
 }
+
+// DefaultMaxPixels is the largest photo Detect runs on without shrinking it: 4096x3072 (12.6
+// megapixels, a 12-megapixel phone photo), about 150 MB of float32 input for the pyramid.
+const DefaultMaxPixels = 4096 * 3072
 
 // Defaults of mtcnn 1.0.0 that Options does not expose: the P-Net cell size and the NMS thresholds.
 const (
@@ -58,6 +68,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ScaleFactor == 0 {
 		o.ScaleFactor = 0.709
+	}
+	if o.MaxPixels == 0 {
+		o.MaxPixels = DefaultMaxPixels
 	}
 	def := [3]float64{0.6, 0.7, 0.8}
 	for i := range o.Thresholds {
@@ -195,6 +208,9 @@ func (d *Detector) Detect(ctx context.Context, img *encoding.Image) ([]Face, err
 		return nil, fmt.Errorf("%w: %dx%d with %d bytes of pixels, want a positive size and width*height*3 RGB bytes",
 			ErrBadImage, img.Width, img.Height, len(img.Pix))
 	}
+	if limit := d.opts.MaxPixels; limit > 0 && int64(img.Width)*int64(img.Height) > limit {
+		return d.detectShrunk(ctx, img, limit)
+	}
 	w, h := img.Width, img.Height
 	// mtcnn's (x - 127.5) / 128 of the uint8 pixels: exact in float32, so its float64 array and this
 	// float32 one feed TensorFlow the same values.
@@ -202,7 +218,12 @@ func (d *Detector) Detect(ctx context.Context, img *encoding.Image) ([]Face, err
 	for i, p := range img.Pix {
 		norm[i] = (float32(p) - 127.5) / 128
 	}
-	in := tfmodel.Tensor{Shape: []int64{1, int64(h), int64(w), 3}, Data: norm}
+	// One TensorFlow copy of the photo for every P-Net scale, R-Net and O-Net: copying it per run
+	// was half of the Go side's own CPU time on 2-megapixel photos.
+	in, err := tfmodel.Prepare(tfmodel.Tensor{Shape: []int64{1, int64(h), int64(w), 3}, Data: norm})
+	if err != nil {
+		return nil, fmt.Errorf("detect: %w", err)
+	}
 
 	rows, err := d.stagePNet(ctx, in, w, h)
 	if err != nil {
@@ -310,4 +331,42 @@ func (d *Detector) refine(ctx context.Context, m *tfmodel.Model, img tfmodel.Ten
 	kept = nms(kept, nmsRNet, false, true)
 	square(kept)
 	return kept, nil
+}
+
+// detectShrunk detects on a copy of img scaled (aspect kept) to at most limit pixels and maps the
+// faces back to img's pixels: the unrounded box and landmarks scale by the two axes' ratios, then
+// round and clip as Detect does.
+func (d *Detector) detectShrunk(ctx context.Context, img *encoding.Image, limit int64) ([]Face, error) {
+	s := math.Sqrt(float64(limit) / (float64(img.Width) * float64(img.Height)))
+	w, h := max(1, int(float64(img.Width)*s)), max(1, int(float64(img.Height)*s))
+	for int64(w)*int64(h) > limit { // float rounding at the edge
+		w, h = max(1, w-1), max(1, h-1)
+	}
+	small, err := img.Resize(w, h, encoding.Box, image.Rectangle{})
+	if err != nil {
+		return nil, fmt.Errorf("detect: shrink %dx%d to %dx%d: %w", img.Width, img.Height, w, h, err)
+	}
+	// The resize's intermediate rows (W' x H x 3, ~100 MB for 100 megapixels) are garbage now; with
+	// the photo itself live, Go's GC would let the heap grow to twice that before collecting, and
+	// TensorFlow's pyramid is about to need the most memory of the whole run.
+	debug.FreeOSMemory()
+	faces, err := d.Detect(ctx, small)
+	if err != nil {
+		return nil, err
+	}
+	sx, sy := float64(img.Width)/float64(w), float64(img.Height)/float64(h)
+	for i := range faces {
+		f := &faces[i]
+		r := row{x1: f.Rect[0] * sx, y1: f.Rect[1] * sy, x2: f.Rect[2] * sx, y2: f.Rect[3] * sy}
+		clip(&r, img.Width, img.Height)
+		f.Rect = [4]float64{r.x1, r.y1, r.x2, r.y2}
+		for k := 0; k < 5; k++ {
+			f.Points[k] *= sx
+			f.Points[5+k] *= sy
+		}
+		f.Box = [4]int{round(r.x1), round(r.y1), round(r.x2 - r.x1), round(r.y2 - r.y1)}
+		pt := func(k int) image.Point { return image.Pt(round(f.Points[k]), round(f.Points[5+k])) }
+		f.Keypoints = Keypoints{LeftEye: pt(0), RightEye: pt(1), Nose: pt(2), MouthLeft: pt(3), MouthRight: pt(4)}
+	}
+	return faces, nil
 }

@@ -50,6 +50,9 @@ type Profile struct {
 	Input      InputProfile     `json:"input"`
 	Output     OutputProfile    `json:"output"`
 	Distance   DistanceProfile  `json:"distance"`
+	// Crop is how a photo becomes the model's input; nil (or rule "none") means each image already
+	// is the crop, as the notebook's are.
+	Crop *CropProfile `json:"crop,omitempty"`
 	// Fingerprint identifies the weights (see Fingerprint); embeddings from different fingerprints live
 	// in different spaces and must not be compared.
 	Fingerprint string `json:"fingerprint"`
@@ -96,6 +99,31 @@ type DistanceProfile struct {
 	Metric    string  `json:"metric"`
 	Threshold float64 `json:"threshold"`
 }
+
+// Crop rules of CropProfile.Rule.
+const (
+	// CropNone: the image is the face crop (the notebook's images).
+	CropNone = "none"
+	// CropMTCNNMargin is FaceNet's alignment (Sandberg's align_dataset_mtcnn.py): MTCNN finds the
+	// faces, each box is grown by Margin/2 pixels a side and clipped to the photo, and that crop is
+	// resized to the input with Filter.
+	CropMTCNNMargin = "mtcnn-margin"
+)
+
+// MaxCropMargin bounds a profile's crop margin: more would crop mostly background.
+const MaxCropMargin = 1024
+
+// CropProfile is a profile's crop rule: what the pipeline does to a photo before the pixel rule.
+type CropProfile struct {
+	Rule string `json:"rule"`
+	// Margin is the pixels added around each detected box (Margin/2 a side), for mtcnn-margin.
+	Margin int `json:"margin,omitempty"`
+	// Filter resizes the crop to the input size, for mtcnn-margin; "" means Input.Interpolation.
+	Filter string `json:"filter,omitempty"`
+}
+
+// Detects reports whether the profile's crop rule finds faces in photos (mtcnn-margin).
+func (p Profile) Detects() bool { return p.Crop != nil && p.Crop.Rule == CropMTCNNMargin }
 
 // NotebookProfile returns the notebook's preprocessing and decision rule, used for a model without a
 // profile file.
@@ -227,6 +255,21 @@ func (p Profile) Validate() error {
 	}
 	if _, err := ParseJPEGDecoder(in.JPEGDecoder); err != nil {
 		return bad("input jpeg_decoder %q (want libjpeg-turbo or libjpeg9)", in.JPEGDecoder)
+	}
+	if c := p.Crop; c != nil {
+		switch {
+		case c.Rule != CropNone && c.Rule != CropMTCNNMargin:
+			return bad("crop rule %q (want %s or %s)", c.Rule, CropNone, CropMTCNNMargin)
+		case c.Rule == CropNone && (c.Margin != 0 || c.Filter != ""):
+			return bad("crop rule %s takes no margin or filter", CropNone)
+		case c.Margin < 0 || c.Margin > MaxCropMargin:
+			return bad("crop margin %d (want 0..%d)", c.Margin, MaxCropMargin)
+		}
+		if c.Filter != "" {
+			if _, err := ParseInterpolation(c.Filter); err != nil {
+				return bad("crop filter: %v", err)
+			}
+		}
 	}
 	return nil
 }

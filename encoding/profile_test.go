@@ -90,6 +90,11 @@ func TestProfileValidation(t *testing.T) {
 		{"threshold", func(p *encoding.Profile) { p.Distance.Threshold = -1 }, "threshold"},
 		{"interpolation", func(p *encoding.Profile) { p.Input.Interpolation = "magic" }, "magic"},
 		{"jpeg_decoder", func(p *encoding.Profile) { p.Input.JPEGDecoder = "libjpeg6b" }, `jpeg_decoder "libjpeg6b"`},
+		{"crop rule", func(p *encoding.Profile) { p.Crop = &encoding.CropProfile{Rule: "dlib"} }, `crop rule "dlib"`},
+		{"crop none with a margin", func(p *encoding.Profile) { p.Crop = &encoding.CropProfile{Rule: "none", Margin: 32} }, "takes no margin"},
+		{"crop margin", func(p *encoding.Profile) { p.Crop = &encoding.CropProfile{Rule: "mtcnn-margin", Margin: -2} }, "crop margin -2"},
+		{"crop margin too large", func(p *encoding.Profile) { p.Crop = &encoding.CropProfile{Rule: "mtcnn-margin", Margin: 5000} }, "crop margin 5000"},
+		{"crop filter", func(p *encoding.Profile) { p.Crop = &encoding.CropProfile{Rule: "mtcnn-margin", Filter: "magic"} }, "crop filter"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,4 +113,25 @@ func TestProfileValidation(t *testing.T) {
 	_, err := encoding.ParseProfile([]byte("{not json"))
 	require.ErrorIs(t, err, encoding.ErrProfile)
 	require.NoError(t, encoding.NotebookProfile().Validate())
+
+	// The crop rules that are valid, and which of them detect.
+	for _, c := range []struct {
+		crop    *encoding.CropProfile
+		detects bool
+	}{
+		{nil, false},
+		{&encoding.CropProfile{Rule: "none"}, false},
+		{&encoding.CropProfile{Rule: "mtcnn-margin", Margin: 32, Filter: "bilinear"}, true},
+		{&encoding.CropProfile{Rule: "mtcnn-margin"}, true},
+	} {
+		p := encoding.NotebookProfile()
+		p.Crop = c.crop
+		require.NoError(t, p.Validate())
+		require.Equal(t, c.detects, p.Detects())
+		raw, err := json.Marshal(p)
+		require.NoError(t, err)
+		back, err := encoding.ParseProfile(raw)
+		require.NoError(t, err)
+		require.Equal(t, p, back)
+	}
 }

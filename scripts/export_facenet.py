@@ -83,6 +83,23 @@ def accuracy_profile(profile):
     accurate["distance"] = {"metric": "euclidean", "threshold": ACCURACY_THRESHOLD}
     return accurate
 
+# The trained weights' third profile: photos. The accuracy profile's preprocessing with FaceNet's crop
+# rule (Sandberg's align_dataset_mtcnn.py: MTCNN, the box grown by margin/2 a side, clipped, resized
+# bilinear to 160), so `--profile photos` finds and crops the faces itself, with no --detect. Its vectors
+# for a face are the accuracy profile's for that face's crop, so it keeps the accuracy threshold.
+PHOTOS_PROFILE = "photos"
+PHOTOS_MARGIN = 32
+
+
+def photos_profile(profile):
+    """The accuracy profile plus the mtcnn-margin crop rule: the same embedding space for face crops."""
+    photos = accuracy_profile(profile)
+    photos["description"] = (profile["description"] + "; for photos: MTCNN finds the faces and FaceNet's "
+                             f"margin crop ({PHOTOS_MARGIN} px, bilinear) feeds facenet's own preprocessing")
+    photos["crop"] = {"rule": "mtcnn-margin", "margin": PHOTOS_MARGIN, "filter": "bilinear"}
+    return photos
+
+
 # The notebook's database images, in the order it builds the database, then the camera shots.
 DATABASE = [
     ("danielle", "danielle.png"), ("younes", "younes.jpg"), ("tian", "tian.jpg"),
@@ -616,6 +633,8 @@ def export_model(model, out_dir, profile_fields):
         if profile["weights"].startswith("pretrained"):
             (tmp / named_profile_path(ACCURACY_PROFILE)).write_text(
                 json.dumps(accuracy_profile(profile), indent=2) + "\n", encoding="utf-8")
+            (tmp / named_profile_path(PHOTOS_PROFILE)).write_text(
+                json.dumps(photos_profile(profile), indent=2) + "\n", encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)

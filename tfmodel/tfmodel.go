@@ -75,6 +75,20 @@ type Options struct {
 type Tensor struct {
 	Shape []int64
 	Data  []float32
+	// c is TensorFlow's copy of Data, made once by Prepare for an input fed to several runs.
+	c *tf.Tensor
+}
+
+// Prepare copies t into TensorFlow's memory once, so runs that feed the returned Tensor (MTCNN
+// feeds the same photo to every pyramid scale and to R-Net and O-Net) skip the copy each Run
+// otherwise makes. The copy lives as long as the returned value; Data must not change after.
+func Prepare(t Tensor) (Tensor, error) {
+	c, err := tf.ReadTensor(tf.Float, t.Shape, bytes.NewReader(float32Bytes(t.Data)))
+	if err != nil {
+		return Tensor{}, fmt.Errorf("prepare tensor %v: %w", t.Shape, err)
+	}
+	t.c = c
+	return t, nil
 }
 
 // Model is a loaded SavedModel bound to one signature.
@@ -270,6 +284,10 @@ func (m *Model) run(ctx context.Context, inputs map[string]Tensor, only string) 
 	feeds := make(map[tf.Output]*tf.Tensor, len(inputs))
 	var fed int64
 	for k, in := range inputs {
+		if in.c != nil {
+			feeds[m.feeds[k]] = in.c // Prepare's copy: its owner, not this run, makes it garbage
+			continue
+		}
 		t, err := tf.ReadTensor(tf.Float, in.Shape, bytes.NewReader(float32Bytes(in.Data)))
 		if err != nil {
 			return nil, fmt.Errorf("run %s: input %q: %w", m.dir, k, err)

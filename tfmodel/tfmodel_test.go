@@ -296,3 +296,26 @@ func TestSignatureInputsSorted(t *testing.T) {
 	require.True(t, sort.StringsAreSorted(ks))
 	require.Equal(t, []string{"norm", "y"}, ks)
 }
+
+// TestPreparedInputEqualsPlain: an input copied once by Prepare and fed to several runs gives each
+// run the outputs the plain input gives.
+func TestPreparedInputEqualsPlain(t *testing.T) {
+	g := loadGolden(t, "two_inputs")
+	for sigKey, sig := range g.Signatures {
+		m := load(t, "two_inputs", tfmodel.Options{Signature: sigKey})
+		plain, prepared := map[string]tfmodel.Tensor{}, map[string]tfmodel.Tensor{}
+		for k, v := range sig.Inputs {
+			plain[k] = v.tensor()
+			p, err := tfmodel.Prepare(v.tensor())
+			require.NoError(t, err)
+			prepared[k] = p
+		}
+		want, err := m.Run(context.Background(), plain)
+		require.NoError(t, err)
+		for range 3 {
+			got, err := m.Run(context.Background(), prepared)
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		}
+	}
+}

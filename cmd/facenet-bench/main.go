@@ -51,7 +51,9 @@ type config struct {
 	inter      int
 	reps       int
 	cpuprofile string
-	maxGarbage int64 // tfmodel.Options.MaxGarbageBytes
+	maxGarbage int64  // tfmodel.Options.MaxGarbageBytes
+	profile    string // photo mode: the model profile
+	margin     int    // photo mode: the crop margin
 }
 
 // report is the JSON line a run prints; scripts/bench_compare.py reads the same fields from the
@@ -78,6 +80,10 @@ type report struct {
 	// Embedding0 is the first image's output from the last pass, so the parent can check that
 	// every mode computed the same thing.
 	Embedding0 []float32 `json:"embedding0"`
+	// Boxes (photo mode) are every photo's face boxes [x, y, w, h], in the detector's order.
+	Boxes [][][4]int `json:"boxes,omitempty"`
+	// Stages (photo mode) splits the last timed pass's wall time.
+	Stages *photoStages `json:"stages,omitempty"`
 }
 
 func main() {
@@ -97,7 +103,9 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("facenet-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.mode, "mode", "", "what to time: loop (ImgToEncoding per image), batched (Encode), floor (Predict on pre-made inputs)")
+	fs.StringVar(&c.mode, "mode", "", "what to time: loop (ImgToEncoding per image), batched (Encode), floor (Predict on pre-made inputs), photo (detect, crop and embed every face of each photo)")
+	fs.StringVar(&c.profile, "profile", "", "photo mode: the model profile (default: the model's default profile)")
+	fs.IntVar(&c.margin, "margin", facenet.DefaultMargin, "photo mode: the crop margin")
 	fs.StringVar(&c.model, "model", "", "SavedModel directory with its facenet profile (required)")
 	fs.StringVar(&c.list, "list", "", "file with one image path per line, in the order to encode (required)")
 	fs.IntVar(&c.batch, "batch", 32, "images per model call (batched and floor)")
@@ -108,7 +116,7 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile of the timed passes to this file")
 	fs.Int64Var(&c.maxGarbage, "max-garbage", 0, "tfmodel.Options.MaxGarbageBytes: C tensor bytes awaiting finalizers before a forced GC (0: tfmodel's default, <0: never)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: facenet-bench -mode loop|batched|floor -model DIR -list FILE [flags]")
+		fmt.Fprintln(stderr, "usage: facenet-bench -mode loop|batched|floor|photo -model DIR -list FILE [flags]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -120,8 +128,10 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	case c.mode != modeLoop && c.mode != modeBatched && c.mode != modeFloor:
-		return c, fmt.Errorf("%w: -mode must be loop, batched or floor, got %q", errUsage, c.mode)
+	case c.mode != modeLoop && c.mode != modeBatched && c.mode != modeFloor && c.mode != modePhoto:
+		return c, fmt.Errorf("%w: -mode must be loop, batched, floor or photo, got %q", errUsage, c.mode)
+	case c.margin < 0:
+		return c, fmt.Errorf("%w: -margin must not be negative, got %d", errUsage, c.margin)
 	case c.model == "":
 		return c, fmt.Errorf("%w: -model is required", errUsage)
 	case c.list == "":
@@ -179,6 +189,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 type pass func(ctx context.Context) ([]float32, error)
 
 func bench(ctx context.Context, c config, paths []string) (*report, error) {
+	if c.mode == modePhoto {
+		return benchPhoto(ctx, c, paths)
+	}
 	rep := &report{Side: "go", Mode: c.mode, Images: len(paths), Batch: c.batch, Intra: c.intra, Inter: c.inter}
 	if c.mode == modeLoop {
 		rep.Batch = 1

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,14 +28,18 @@ func TestParseArgs(t *testing.T) {
 		check   func(t *testing.T, c config)
 	}{
 		{name: "defaults", args: append([]string{"-mode", "loop"}, base...), check: func(t *testing.T, c config) {
-			require.Equal(t, config{mode: "loop", model: "m", list: "l", batch: 32, intra: 2, inter: 1, reps: 1}, c)
+			require.Equal(t, config{mode: "loop", model: "m", list: "l", batch: 32, intra: 2, inter: 1, reps: 1, margin: 32}, c)
 		}},
 		{name: "all flags", args: append([]string{"-mode", "floor", "-batch", "8", "-workers", "3", "-intra", "4",
 			"-inter", "2", "-reps", "5", "-cpuprofile", "p", "-max-garbage", "-1"}, base...), check: func(t *testing.T, c config) {
 			require.Equal(t, config{mode: "floor", model: "m", list: "l", batch: 8, workers: 3, intra: 4, inter: 2,
-				reps: 5, cpuprofile: "p", maxGarbage: -1}, c)
+				reps: 5, cpuprofile: "p", maxGarbage: -1, margin: 32}, c)
 		}},
-		{name: "no mode", args: base, wantErr: "-mode must be loop, batched or floor"},
+		{name: "photo", args: append([]string{"-mode", "photo", "-profile", "accuracy", "-margin", "44"}, base...), check: func(t *testing.T, c config) {
+			require.Equal(t, config{mode: "photo", model: "m", list: "l", batch: 32, intra: 2, inter: 1, reps: 1, profile: "accuracy", margin: 44}, c)
+		}},
+		{name: "negative margin", args: append([]string{"-mode", "photo", "-margin", "-2"}, base...), wantErr: "-margin must not be negative"},
+		{name: "no mode", args: base, wantErr: "-mode must be loop, batched, floor or photo"},
 		{name: "bad mode", args: append([]string{"-mode", "fast"}, base...), wantErr: `got "fast"`},
 		{name: "no model", args: []string{"-mode", "loop", "-list", "l"}, wantErr: "-model is required"},
 		{name: "no list", args: []string{"-mode", "loop", "-model", "m"}, wantErr: "-list is required"},
@@ -260,4 +265,18 @@ func float64s(v []float32) []float64 {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// TestPhotoMode: one photo through the photo pipeline (detect, crop, embed): madonna's one face at
+// the box mtcnn reports, its embedding, and the split of the pass.
+func TestPhotoMode(t *testing.T) {
+	photo := filepath.Join(testenv.ModuleRoot(t), "build/celeb5/val/madonna/httpcdnfuncheapcomwpcontentuploadsVOGUEjpg.jpg")
+	rep, err := bench(context.Background(), config{mode: modePhoto, model: testenv.Model(t, "facenet-keras"), profile: "accuracy",
+		margin: 32, intra: 2, inter: 1, reps: 1}, []string{photo})
+	require.NoError(t, err)
+	require.Equal(t, [][][4]int{{{57, 63, 78, 108}}}, rep.Boxes)
+	require.Len(t, rep.Embedding0, 128)
+	require.Len(t, rep.Seconds, 1)
+	require.NotNil(t, rep.Stages)
+	require.Positive(t, rep.Stages.DetectS)
 }

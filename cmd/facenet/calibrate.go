@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/calibrate"
@@ -15,7 +16,10 @@ func init() {
 }
 
 func runCalibrate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("calibrate", "--model DIR [--folds K] [--png FILE] [--json] [--write-threshold] FOLDER", stderr)
+	fs := newFlagSet("calibrate", "--model DIR [--folds K] [--png FILE] [--json] [--write-threshold] [--detect] FOLDER...\n\n"+
+		"Each FOLDER holds one sub-folder of images per identity; sub-folders of the same name in several\n"+
+		"FOLDERs are one identity (train/ and val/ of a dataset). With --detect (or a profile that detects)\n"+
+		"a photo without a face is skipped with one line, and counted.\n", stderr)
 	model, profile := modelFlags(fs)
 	folds := intFlag(fs, "folds", 10, 2, "cross-validation folds, at least 2 (lowered, with a note, to the number of genuine pairs when there are fewer)")
 	pngPath := fs.String("png", "", "write the distance histograms and the ROC curve to this PNG")
@@ -27,8 +31,8 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *model == "" || len(rest) != 1 {
-		return usageError("want --model DIR and one FOLDER (one sub-folder of images per identity)")
+	if *model == "" || len(rest) == 0 {
+		return usageError("want --model DIR and one or more FOLDERs (one sub-folder of images per identity)")
 	}
 	if err := checkDestination("--png", *pngPath); err != nil {
 		return err
@@ -37,7 +41,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	todo, err := scanIdentityFolder(rest[0])
+	todo, err := scanIdentityFolders(rest)
 	if err != nil {
 		return err
 	}
@@ -46,35 +50,42 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
-	encode := p.EncodeFiles
+	enc := newEnrollEncoder("calibrate", p, true, stderr)
 	labelled := map[string][][]float32{}
 	genuine := 0
 	for _, e := range todo {
-		embs, err := encode(cmdContext, e.images...)
+		embs, err := enc.encode(cmdContext, e.name, e.images)
 		if err != nil {
 			return fmt.Errorf("identity %q: %w", e.name, err)
 		}
-		labelled[e.name] = embs
+		if len(embs) > 0 {
+			labelled[e.name] = embs
+		}
 		genuine += len(embs) * (len(embs) - 1) / 2
 	}
+	folder := strings.Join(rest, " ")
 	k := *folds
 	if genuine < k {
 		if genuine < 2 {
-			return fmt.Errorf("calibrate %s: %d genuine pairs: %w (need identities with two or more images)", rest[0], genuine, calibrate.ErrNotEnoughPairs)
+			return fmt.Errorf("calibrate %s: %d genuine pairs: %w (need identities with two or more images)", folder, genuine, calibrate.ErrNotEnoughPairs)
 		}
 		fmt.Fprintf(stderr, "facenet calibrate: only %d genuine pairs, using %d folds\n", genuine, genuine)
 		k = genuine
 	}
 	cal, err := calibrate.Labelled(labelled, calibrate.Options{Folds: k})
 	if err != nil {
-		return fmt.Errorf("calibrate %s: %w", rest[0], err)
+		return fmt.Errorf("calibrate %s: %w", folder, err)
 	}
 	if *asJSON {
 		if err := json.NewEncoder(stdout).Encode(cal); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(stdout, "model %s, %d identities, %d images, profile threshold %v\n\n", *model, len(todo), total(todo), p.Threshold())
+		fmt.Fprintf(stdout, "model %s, %d identities, %d images, profile threshold %v\n", *model, len(labelled), total(todo)-enc.skipped, p.Threshold())
+		if enc.skipped > 0 {
+			fmt.Fprintf(stdout, "skipped %d photos without a face\n", enc.skipped)
+		}
+		fmt.Fprintln(stdout)
 		if err := cal.WriteTable(stdout); err != nil {
 			return err
 		}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -84,4 +86,35 @@ func TestCeleb5Rank1(t *testing.T) {
 	t.Logf("5-celebrity rank-1: %d/%d val photos (train photos without a face: %d of %d enrolled)", hits, total, noFace, db.NumSamples()+noFace)
 	require.Equal(t, 25, total)
 	require.GreaterOrEqual(t, hits, 24)
+}
+
+// TestCeleb5Calibrate: calibrate --detect over the 5-celebrity train/ and val/ folders (one
+// identity per name across both) with FaceNet's accuracy profile, as README reports it: 117 faces
+// (MTCNN finds none in one train photo, skipped with one line), EER 6.96% at 1.309, best
+// threshold 1.211, AUC 0.981; the plot (--png) is drawn too.
+func TestCeleb5Calibrate(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	png := filepath.Join(t.TempDir(), "roc.png")
+	code, stdout, stderr := runCLI("calibrate", "--json", "--model", testenv.Model(t, "facenet-keras"), "--profile", "accuracy",
+		"--detect", "--png", png, filepath.Join(root, "build/celeb5-train"), filepath.Join(root, "build/celeb5/val"))
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, 1, strings.Count(stderr, "no face found"), stderr)
+	var cal struct {
+		Genuine      []float64 `json:"genuine"`
+		Impostor     []float64 `json:"impostor"`
+		AUC          float64   `json:"auc"`
+		EER          float64   `json:"eer"`
+		EERThreshold float64   `json:"eer_threshold"`
+		Threshold    float64   `json:"threshold"`
+		CVAccuracy   float64   `json:"cv_accuracy"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &cal))
+	require.Len(t, cal.Genuine, 1333)
+	require.Len(t, cal.Impostor, 5453)
+	require.InDelta(t, 0.0696, cal.EER, 0.002)
+	require.InDelta(t, 1.309, cal.EERThreshold, 0.005)
+	require.InDelta(t, 1.211, cal.Threshold, 0.005)
+	require.InDelta(t, 0.981, cal.AUC, 0.002)
+	require.Greater(t, cal.CVAccuracy, 0.96)
+	require.FileExists(t, png)
 }

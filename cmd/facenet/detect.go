@@ -8,6 +8,9 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/detect"
@@ -31,12 +34,16 @@ type faceJSON struct {
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("detect", "[--detector DIR] [--json] [--draw OUT.png] PHOTO...\n\n"+
+	fs := newFlagSet("detect", "[--detector DIR] [--json] [--draw OUT.png] [--crops DIR [--margin N]] PHOTO...\n\n"+
 		"Prints one line per face, \"PATH: box X Y W H confidence C keypoints ...\" (--json: one object per\n"+
-		"face, mtcnn's fields). A photo without a face is named on stderr and the exit code is 1.\n", stderr)
+		"face, mtcnn's fields). A photo without a face is named on stderr and the exit code is 1.\n"+
+		"--crops writes each face's margin crop, the pixels --detect embeds, as DIR/<photo>-<N>.png (N from\n"+
+		"1, in the order printed): enroll one of them to enrol that face rather than the photo's largest.\n", stderr)
 	detDir := fs.String("detector", "build/models/mtcnn", "the MTCNN SavedModels folder (make models)")
 	asJSON := fs.Bool("json", false, `one JSON object per face: {"image", "box", "confidence", "keypoints"}`)
 	draw := fs.String("draw", "", "write the (single) photo with its boxes and keypoints drawn to this PNG")
+	crops := fs.String("crops", "", "write each face's margin crop as a PNG into this (existing) folder")
+	margin := intFlag(fs, "margin", facenet.DefaultMargin, 0, "with --crops: pixels added around the face box (margin/2 a side)")
 	jpegDec := jpegDecoderFlag(fs)
 	photos, err := parseFlags(fs, args)
 	if err != nil {
@@ -50,6 +57,11 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkDestination("--draw", *draw); err != nil {
 		return err
+	}
+	if *crops != "" {
+		if st, err := os.Stat(*crops); err != nil || !st.IsDir() {
+			return usageError("--crops %s: not a folder", *crops)
+		}
 	}
 	dec, err := parseJPEGDecoderFlag(*jpegDec)
 	if err != nil {
@@ -97,6 +109,11 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
+		if *crops != "" {
+			if err := writeCrops(w, *crops, p, img, faces, *margin); err != nil {
+				return err
+			}
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -130,6 +147,30 @@ func drawFaces(path string, img *encoding.Image, faces []detect.Face) error {
 	}
 	if err := writeAtomic(path, 0o644, func(w io.Writer) error { return png.Encode(w, dst) }); err != nil {
 		return fmt.Errorf("--draw: %w", err)
+	}
+	return nil
+}
+
+// writeCrops writes each face's margin crop (detect.CropFace, unresized) as dir/<photo>-<N>.png and
+// names each file on w. A PNG keeps the pixels exact, so embedding the file with the profile's resize
+// gives the vector --detect gives that face.
+func writeCrops(w io.Writer, dir, photo string, img *encoding.Image, faces []detect.Face, margin int) error {
+	base := strings.TrimSuffix(filepath.Base(photo), filepath.Ext(photo))
+	for i, f := range faces {
+		crop, err := detect.CropFace(img, f, margin)
+		if err != nil {
+			return fmt.Errorf("%s: %w", displayPath(photo), err)
+		}
+		dst := image.NewRGBA(image.Rect(0, 0, crop.Width, crop.Height))
+		for j := 0; j < crop.Width*crop.Height; j++ {
+			copy(dst.Pix[4*j:4*j+3], crop.Pix[3*j:3*j+3])
+			dst.Pix[4*j+3] = 255
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-%d.png", base, i+1))
+		if err := writeAtomic(path, 0o644, func(w io.Writer) error { return png.Encode(w, dst) }); err != nil {
+			return fmt.Errorf("--crops: %w", err)
+		}
+		fmt.Fprintf(w, "crop: %s [%d %d %d %d]\n", displayPath(path), f.Box[0], f.Box[1], f.Box[2], f.Box[3])
 	}
 	return nil
 }

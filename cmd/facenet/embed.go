@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/facenet-go/facenet"
+	"github.com/facenet-go/facenet/encoding"
 )
 
 func init() {
@@ -50,11 +51,14 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
+	if *raw && p.HasDetector() {
+		return usageError("--raw and a profile that detects faces (crop rule %s) do not go together", encoding.CropMTCNNMargin)
+	}
 	var embs [][]float32
 	switch {
 	case p.HasDetector():
 		// One line per face, labelled "PATH [x y w h]".
-		images, embs, err = everyFace(p, images)
+		images, embs, _, err = everyFace(p, images)
 	case *raw:
 		embs, err = p.Encoder().EncodeRaw(cmdContext, images...)
 	default:

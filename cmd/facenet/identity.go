@@ -87,14 +87,19 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The largest face of each photo; a photo without one fails its identity, enrolling nothing.
-	encode := p.EncodeFiles
+	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
+	// (--dir skips it instead: enroll_dir.go).
+	enc := newEnrollEncoder("enroll", p, *dir != "", stderr)
 	bar := newProgress(stderr, total(todo), *quiet)
 	for _, e := range todo {
-		embs, err := encode(cmdContext, e.images...)
+		embs, err := enc.encode(cmdContext, e.name, e.images)
 		if err != nil {
 			bar.done()
 			return fmt.Errorf("identity %q: %w", e.name, err)
+		}
+		if len(embs) == 0 {
+			bar.add(len(e.images), e.name)
+			continue
 		}
 		if *replace && db.Has(e.name) {
 			if err := db.Remove(e.name); err != nil {
@@ -108,11 +113,13 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		bar.add(len(e.images), e.name)
 	}
 	bar.done()
+	if enc.empty == len(todo) {
+		return fmt.Errorf("enroll %s: %w in any photo; nothing written", *dir, facenet.ErrNoFace)
+	}
 	if err := db.Save(*dbPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "enrolled %d images of %d identities into %s (%d identities, %d samples)\n",
-		total(todo), len(todo), displayPath(*dbPath), db.Len(), db.NumSamples())
+	fmt.Fprintln(stdout, enc.summary(todo, *dbPath, db.Len(), db.NumSamples()))
 	return nil
 }
 
@@ -267,7 +274,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	top := intFlag(fs, "top", 0, 0, "also list the K nearest identities")
 	explain := fs.Bool("v", false, "also print the runner-up and the margin to it")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match")
+	sheet := fs.String("sheet", "", "write a PNG contact sheet of each probe beside its match (with --detect: each photo with every face's box, name and distance)")
 	gallery := fs.String("gallery", "", "with --sheet: folder holding one <identity>.{jpg,png,...} image per identity")
 	batch := intFlag(fs, "batch", 1, 1, batchHelp)
 	jpegDec := jpegDecoderFlag(fs)
@@ -279,24 +286,22 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return usageError("no images given")
 	}
-	if *sheet != "" && *gallery == "" {
-		return usageError("--sheet needs --gallery")
-	}
 	if err := checkDestination("--sheet", *sheet); err != nil {
 		return err
-	}
-	if *pf.on && *sheet != "" {
-		return usageError("--sheet does not take --detect yet")
 	}
 	p, err := openProbe(*model, *profile, *dbPath, threshold, *batch, *jpegDec, pf)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
+	if *sheet != "" && *gallery == "" && !p.HasDetector() {
+		return usageError("--sheet needs --gallery (or --detect, which draws each photo's faces)")
+	}
 	var embs [][]float32
+	var faces []facenet.FaceEmbedding
 	if p.HasDetector() {
 		// One answer per face, labelled "PATH [x y w h]".
-		images, embs, err = everyFace(p.Pipeline, images)
+		images, embs, faces, err = everyFace(p.Pipeline, images)
 	} else {
 		embs, err = p.Encode(cmdContext, images...)
 	}
@@ -352,7 +357,12 @@ func runIdentify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *sheet != "" {
-		if err := writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.Profile().Input.JPEGDecoder)); err != nil {
+		if faces != nil {
+			err = writeFaceSheet(*sheet, p.Pipeline, faces, sheetMatches(rows))
+		} else {
+			err = writeSheet(*sheet, *gallery, rows, encoding.JPEGDecoder(p.Profile().Input.JPEGDecoder))
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "contact sheet: %s\n", displayPath(*sheet))

@@ -16,7 +16,7 @@ type photoFlags struct {
 
 func addPhotoFlags(fs *flag.FlagSet) photoFlags {
 	return photoFlags{
-		on:       fs.Bool("detect", false, "the images are photos: find the faces with MTCNN and embed FaceNet's margin crop of each"),
+		on:       fs.Bool("detect", false, "the images are photos: find the faces with MTCNN and embed FaceNet's margin crop of each (implied by a profile whose crop rule is mtcnn-margin, such as --profile photos, which also sets the margin)"),
 		margin:   intFlag(fs, "margin", facenet.DefaultMargin, 0, "with --detect: pixels added around the face box (margin/2 a side, Sandberg's rule)"),
 		detector: fs.String("detector", "", "with --detect: the MTCNN models folder (default: mtcnn beside the --model folder)"),
 	}
@@ -32,15 +32,15 @@ func (f photoFlags) options() *facenet.DetectOptions {
 }
 
 // everyFace embeds every face of every photo (embed and identify with a detector), each labelled
-// "PATH [x y w h]" for the text output.
-func everyFace(p *facenet.Pipeline, paths []string) (labels []string, embs [][]float32, err error) {
-	faces, err := p.EncodeEveryFace(cmdContext, paths...)
+// "PATH [x y w h]" for the text output; faces are what identify's contact sheet draws.
+func everyFace(p *facenet.Pipeline, paths []string) (labels []string, embs [][]float32, faces []facenet.FaceEmbedding, err error) {
+	faces, err = p.EncodeEveryFace(cmdContext, paths...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, f := range faces {
 		labels = append(labels, fmt.Sprintf("%s [%d %d %d %d]", f.Path, f.Box[0], f.Box[1], f.Box[2], f.Box[3]))
 		embs = append(embs, f.Embedding)
 	}
-	return labels, embs, nil
+	return labels, embs, faces, nil
 }

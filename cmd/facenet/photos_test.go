@@ -37,6 +37,8 @@ func TestPhotoCommands(t *testing.T) {
 		{"identify", []string{"identify", "--model", model, "--detect", "--db", db, photo}, 0, photo + " [57 63 78 108]: it's madonna", ""},
 		{"identify no face", []string{"identify", "--model", model, "--detect", "--db", db, blank}, 1, "", "no face found"},
 		{"raw and detect", []string{"embed", "--model", model, "--detect", "--raw", photo}, 2, "", "--raw and --detect"},
+		{"the photos profile detects", []string{"embed", "--model", model, "--profile", "photos", photo}, 0, photo + " [57 63 78 108]: ", ""},
+		{"raw and the photos profile", []string{"embed", "--model", model, "--profile", "photos", "--raw", photo}, 2, "", "--raw and a profile that detects faces"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(tc.args...)

@@ -45,23 +45,24 @@ func Frame(img *image.RGBA, r image.Rectangle, c color.RGBA) {
 	}
 }
 
-// Line draws from (x0, y0) to (x1, y1) with Bresenham's algorithm.
+// Line draws from (x0, y0) to (x1, y1) with Bresenham's algorithm. Both steps of an iteration
+// test the error term as it was before either moved it (e2): testing the second against the
+// updated term overshoots the end point on some slopes ((0,0)-(2,1) among them) and then never
+// meets it. The loop is also bounded by the line's pixel count, so no input can make it spin.
 func Line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
 	dx, dy := abs(x1-x0), -abs(y1-y0)
 	sx, sy := sign(x1-x0), sign(y1-y0)
 	e := dx + dy
-	for {
+	for n := max(dx, -dy); n >= 0; n-- {
 		if (image.Point{x0, y0}).In(img.Bounds()) {
 			img.SetRGBA(x0, y0, c)
 		}
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		if 2*e >= dy {
+		e2 := 2 * e
+		if e2 >= dy {
 			e += dy
 			x0 += sx
 		}
-		if 2*e <= dx {
+		if e2 <= dx {
 			e += dx
 			y0 += sy
 		}

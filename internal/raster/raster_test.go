@@ -43,3 +43,24 @@ func TestDrawing(t *testing.T) {
 		})
 	}
 }
+
+// TestLineEveryDirection draws every line between points of a small grid: each must end (the old
+// loop never did for (0,0)-(2,1): calibrate --png hung), set both end points, and have one pixel
+// per step of its longer side, each 8-connected to the previous.
+func TestLineEveryDirection(t *testing.T) {
+	red := color.RGBA{255, 0, 0, 255}
+	for x0 := 0; x0 <= 6; x0++ {
+		for y0 := 0; y0 <= 6; y0++ {
+			for x1 := 0; x1 <= 6; x1++ {
+				for y1 := 0; y1 <= 6; y1++ {
+					m := image.NewRGBA(image.Rect(0, 0, 7, 7))
+					Line(m, x0, y0, x1, y1, red)
+					want := max(abs(x1-x0), abs(y1-y0)) + 1
+					require.Equal(t, want, count(m, red), "(%d,%d)-(%d,%d)", x0, y0, x1, y1)
+					require.Equal(t, red, m.RGBAAt(x0, y0))
+					require.Equal(t, red, m.RGBAAt(x1, y1), "(%d,%d)-(%d,%d)", x0, y0, x1, y1)
+				}
+			}
+		}
+	}
+}

@@ -399,3 +399,15 @@ def test_pretrained_export_has_the_accuracy_profile():
     assert accurate["input"]["pixel_rule"] == "prewhiten" and accurate["input"]["interpolation"] == "bilinear"
     assert "divide_by" not in accurate["input"] and accurate["input"]["round_decimals"] is None
     assert accurate["distance"]["threshold"] == ef.ACCURACY_THRESHOLD
+
+
+def test_pretrained_export_has_the_photos_profile():
+    model_dir = Path(os.environ.get("FACENET_MODELS", ROOT / "build" / "models")) / "facenet-keras"
+    default = ef.read_profile(model_dir)
+    photos = json.loads((model_dir / "assets.extra" / "facenet.photos.json").read_text())
+    assert photos == ef.photos_profile(default)
+    assert photos["crop"] == {"rule": "mtcnn-margin", "margin": 32, "filter": "bilinear"}
+    # Everything but the crop rule and the description is the accuracy profile's.
+    accurate = ef.accuracy_profile(default)
+    assert {k: v for k, v in photos.items() if k not in ("crop", "description")} == \
+        {k: v for k, v in accurate.items() if k != "description"}
