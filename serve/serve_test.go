@@ -102,7 +102,7 @@ func sharedServer(t testing.TB) *running {
 		shared = start(t, Config{
 			Token: testToken,
 			Batch: BatchOptions{MaxBatchSize: 32, BatchTimeout: 2 * time.Millisecond, MaxEnqueuedBatches: 16, NumBatchThreads: 1},
-			Limits: Limits{MaxBodyBytes: 1 << 20, ReadHeaderTimeout: time.Second},
+			Limits: Limits{MaxBodyBytes: 8 << 20, ReadHeaderTimeout: time.Second},
 		}, true)
 	})
 	require.NotNil(t, shared, "shared server failed to start")
@@ -274,7 +274,7 @@ func TestFaceAPI(t *testing.T) {
 	require.Equal(t, 200, code, "%v", out)
 	require.Contains(t, out["results"].([]any)[0], "box")
 
-	huge := append(append([]byte(`{"image": "`), bytes.Repeat([]byte("A"), 2<<20)...), `"}`...)
+	huge := append(append([]byte(`{"image": "`), bytes.Repeat([]byte("A"), 9<<20)...), `"}`...)
 	errorsCases := []struct {
 		name, method, path, token, ct string
 		body                          io.Reader

@@ -56,7 +56,7 @@ type Limits struct {
 
 // DefaultLimits are the limits a zero Limits field takes.
 var DefaultLimits = Limits{
-	MaxBodyBytes:      16 << 20,
+	MaxBodyBytes:      64 << 20, // TF Serving JSON: about 1.6 MB per 160x160 image
 	MaxPixels:         40_000_000,
 	MaxImages:         32,
 	MaxFaces:          32,
