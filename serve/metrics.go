@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own so that several servers
@@ -81,3 +82,10 @@ func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
+
+// metricsInFlight is the in-flight gauge's value, for tests.
+func (s *Server) metricsInFlight() float64 {
+	var m dto.Metric
+	_ = s.metrics.inflight.Write(&m)
+	return m.GetGauge().GetValue()
+}

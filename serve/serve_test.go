@@ -100,8 +100,8 @@ func sharedServer(t testing.TB) *running {
 	t.Helper()
 	sharedOnce.Do(func() {
 		shared = start(t, Config{
-			Token: testToken,
-			Batch: BatchOptions{MaxBatchSize: 32, BatchTimeout: 2 * time.Millisecond, MaxEnqueuedBatches: 16, NumBatchThreads: 1},
+			Token:  testToken,
+			Batch:  BatchOptions{MaxBatchSize: 32, BatchTimeout: 2 * time.Millisecond, MaxEnqueuedBatches: 16, NumBatchThreads: 1},
 			Limits: Limits{MaxBodyBytes: 8 << 20, ReadHeaderTimeout: time.Second},
 		}, true)
 	})

@@ -494,3 +494,23 @@ func (s *Server) snapshot(ctx context.Context, m *model) (*verify.DB, verify.Sea
 	}
 	return db, s.searcher, nil
 }
+
+// CheckExposure is Serve's refusal, for callers that want it before loading models: writes (a
+// store and not read-only) on an address that is not loopback need a token. An empty host
+// ("":8080) listens on every interface, so it is exposed.
+func CheckExposure(addr string, writes bool, token string) error {
+	if !writes || token != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("serve %s: %w", addr, ErrExposedWrites)
+}

@@ -1,0 +1,127 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestQueueFull floods a batcher over the real model that may queue one batch of one image: the
+// requests beyond it are refused at once with ErrQueueFull, the others are answered.
+func TestQueueFull(t *testing.T) {
+	r := sharedServer(t)
+	b := newBatcher(r.lib.Model(), []int64{160, 160, 3}, BatchOptions{MaxBatchSize: 1, MaxEnqueuedBatches: 1, NumBatchThreads: 1})
+	defer b.close()
+	var ok, full atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := b.Predict(context.Background(), make([]float32, 160*160*3), []int64{1, 160, 160, 3})
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, ErrQueueFull):
+				full.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Positive(t, ok.Load())
+	require.Positive(t, full.Load())
+	require.Equal(t, int64(429), int64(toAPIError(ErrQueueFull).Status))
+}
+
+// TestCheckExposure: writes on an address other clients can reach need a token.
+func TestCheckExposure(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		writes bool
+		token  string
+		bad    bool
+	}{
+		{"127.0.0.1:8080", true, "", false},
+		{"[::1]:8080", true, "", false},
+		{"localhost:8080", true, "", false},
+		{"0.0.0.0:8080", true, "", true},
+		{":8080", true, "", true},
+		{"10.1.2.3:8080", true, "", true},
+		{"0.0.0.0:8080", true, "t", false},
+		{"0.0.0.0:8080", false, "", false},
+	} {
+		err := CheckExposure(tc.addr, tc.writes, tc.token)
+		if tc.bad {
+			require.ErrorIs(t, err, ErrExposedWrites, tc.addr)
+		} else {
+			require.NoError(t, err, tc.addr)
+		}
+	}
+}
+
+// TestSlowHeaders: a client that never finishes its headers is cut after ReadHeaderTimeout, and
+// other clients are served meanwhile.
+func TestSlowHeaders(t *testing.T) {
+	r := sharedServer(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /v1/embed HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+	require.NoError(t, err)
+	code, _ := call(t, "GET", r.url+"/healthz", "", "", nil)
+	require.Equal(t, 200, code)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	start := time.Now()
+	_, err = io.ReadAll(conn) // the server closes the connection (after a 408 or nothing)
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 9*time.Second)
+}
+
+// TestGracefulShutdown: cancelling Serve's context lets an in-flight request finish, then
+// refuses new connections and returns nil; a read-only server refuses writes with 403.
+func TestGracefulShutdown(t *testing.T) {
+	r := start(t, Config{ReadOnly: true, Batch: BatchOptions{MaxBatchSize: 1, MaxEnqueuedBatches: 64}}, false)
+	code, out := call(t, "DELETE", r.url+"/v1/identities/x", "", "", nil)
+	require.Equal(t, 403, code)
+	require.Equal(t, CodeForbidden, errCode(out))
+
+	paths := images(t, "andrew.jpg", "arnaud.jpg", "benoit.jpg", "bertrand.jpg", "camera_0.jpg", "camera_1.jpg",
+		"camera_2.jpg", "camera_3.jpg", "camera_4.jpg", "camera_5.jpg", "dan.jpg", "felix.jpg")
+	ct, body := multipartBody(t, nil, paths...)
+	type answer struct {
+		code int
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post(r.url+"/v1/embed", ct, body)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got <- answer{code: resp.StatusCode}
+	}()
+	// Wait until the request is being served, then stop.
+	require.Eventually(t, func() bool { return r.srv.metricsInFlight() > 0 }, 10*time.Second, time.Millisecond)
+	r.cancel()
+	a := <-got
+	require.NoError(t, a.err)
+	require.Equal(t, 200, a.code, "the in-flight request must finish")
+	require.NoError(t, <-r.done)
+	_, err := http.Get(r.url + "/healthz")
+	require.Error(t, err, "the server must stop accepting")
+	r.lib.Close()
+}
