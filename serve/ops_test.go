@@ -95,6 +95,13 @@ func TestGracefulShutdown(t *testing.T) {
 	code, out := call(t, "DELETE", r.url+"/v1/identities/x", "", "", nil)
 	require.Equal(t, 403, code)
 	require.Equal(t, CodeForbidden, errCode(out))
+	// Batch 1 (--exact) is the library's batch-1 Encode to the bit.
+	camera0 := images(t, "camera_0.jpg")
+	code, out = call(t, "POST", r.url+"/v1/embed", "", "application/json", jsonBody(t, nil, camera0...))
+	require.Equal(t, 200, code)
+	want, err := r.lib.Encode(context.Background(), camera0...)
+	require.NoError(t, err)
+	require.Equal(t, want[0], floats(out["results"].([]any)[0].(map[string]any)["embedding"]))
 
 	paths := images(t, "andrew.jpg", "arnaud.jpg", "benoit.jpg", "bertrand.jpg", "camera_0.jpg", "camera_1.jpg",
 		"camera_2.jpg", "camera_3.jpg", "camera_4.jpg", "camera_5.jpg", "dan.jpg", "felix.jpg")
@@ -121,7 +128,7 @@ func TestGracefulShutdown(t *testing.T) {
 	require.NoError(t, a.err)
 	require.Equal(t, 200, a.code, "the in-flight request must finish")
 	require.NoError(t, <-r.done)
-	_, err := http.Get(r.url + "/healthz")
+	_, err = http.Get(r.url + "/healthz")
 	require.Error(t, err, "the server must stop accepting")
 	r.lib.Close()
 }
