@@ -2,8 +2,15 @@ package serve
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -89,15 +96,18 @@ func TestSlowHeaders(t *testing.T) {
 }
 
 // TestGracefulShutdown: cancelling Serve's context lets an in-flight request finish, then
-// refuses new connections and returns nil; a read-only server refuses writes with 403.
+// refuses new connections and returns nil. The server is also the TLS one (a certificate made
+// here), read-only (writes 403) and --exact.
 func TestGracefulShutdown(t *testing.T) {
-	r := start(t, Config{ReadOnly: true, Batch: BatchOptions{MaxBatchSize: 1, MaxEnqueuedBatches: 64}}, false)
-	code, out := call(t, "DELETE", r.url+"/v1/identities/x", "", "", nil)
+	serverTLS, client := selfSigned(t)
+	r := start(t, Config{ReadOnly: true, TLS: serverTLS, Batch: BatchOptions{MaxBatchSize: 1, MaxEnqueuedBatches: 64}}, false)
+	require.True(t, strings.HasPrefix(r.url, "https://"))
+	code, out := callWith(t, client, "DELETE", r.url+"/v1/identities/x", "", "", nil)
 	require.Equal(t, 403, code)
 	require.Equal(t, CodeForbidden, errCode(out))
 	// Batch 1 (--exact) is the library's batch-1 Encode to the bit.
 	camera0 := images(t, "camera_0.jpg")
-	code, out = call(t, "POST", r.url+"/v1/embed", "", "application/json", jsonBody(t, nil, camera0...))
+	code, out = callWith(t, client, "POST", r.url+"/v1/embed", "", "application/json", jsonBody(t, nil, camera0...))
 	require.Equal(t, 200, code)
 	want, err := r.lib.Encode(context.Background(), camera0...)
 	require.NoError(t, err)
@@ -112,7 +122,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		resp, err := http.Post(r.url+"/v1/embed", ct, body)
+		resp, err := client.Post(r.url+"/v1/embed", ct, body)
 		if err != nil {
 			got <- answer{err: err}
 			return
@@ -128,7 +138,29 @@ func TestGracefulShutdown(t *testing.T) {
 	require.NoError(t, a.err)
 	require.Equal(t, 200, a.code, "the in-flight request must finish")
 	require.NoError(t, <-r.done)
-	_, err = http.Get(r.url + "/healthz")
+	_, err = client.Get(r.url + "/healthz")
 	require.Error(t, err, "the server must stop accepting")
 	r.lib.Close()
+}
+
+// selfSigned makes a certificate for 127.0.0.1 and returns the server's TLS config and a client
+// that trusts it.
+func selfSigned(t *testing.T) (*tls.Config, *http.Client) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "facenet serve test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	server := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return server, client
 }

@@ -65,7 +65,10 @@ func start(t testing.TB, cfg Config, detect bool) *running {
 	if detect {
 		photo, err := facenet.Open(ctx, dir, facenet.Options{Detect: &facenet.DetectOptions{Margin: facenet.DefaultMargin}})
 		require.NoError(t, err)
-		cfg.Models = append(cfg.Models, Model{Name: "facenet-photo", Pipeline: photo})
+		// The accuracy profile (prewhiten, bilinear) is another embedding space than the store's.
+		acc, err := facenet.Open(ctx, dir, facenet.Options{Profile: "accuracy"})
+		require.NoError(t, err)
+		cfg.Models = append(cfg.Models, Model{Name: "facenet-photo", Pipeline: photo}, Model{Name: "facenet-accuracy", Pipeline: acc})
 	}
 	tmp, err := os.MkdirTemp("", "serve-test-")
 	require.NoError(t, err)
@@ -81,6 +84,9 @@ func start(t testing.TB, cfg Config, detect bool) *running {
 	gl, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	r.url, r.grpcAddr = "http://"+hl.Addr().String(), gl.Addr().String()
+	if cfg.TLS != nil {
+		r.url = "https://" + hl.Addr().String()
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	r.cancel = cancel
 	go func() { r.done <- r.srv.Serve(sctx, hl, gl) }()
@@ -123,6 +129,12 @@ func TestMain(m *testing.M) {
 // call is one HTTP request and its decoded JSON answer.
 func call(t testing.TB, method, url, token, contentType string, body io.Reader) (int, map[string]any) {
 	t.Helper()
+	return callWith(t, http.DefaultClient, method, url, token, contentType, body)
+}
+
+// callWith is call with another client (TLS).
+func callWith(t testing.TB, client *http.Client, method, url, token, contentType string, body io.Reader) (int, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	require.NoError(t, err)
 	if contentType != "" {
@@ -131,7 +143,7 @@ func call(t testing.TB, method, url, token, contentType string, body io.Reader) 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -293,6 +305,8 @@ func TestFaceAPI(t *testing.T) {
 		{"bad name", "POST", "/v1/enroll", testToken, "application/json", jsonBody(t, map[string]any{"identity": "a\nb"}, camera0), 400, CodeInvalidName},
 		{"remove unknown", "DELETE", "/v1/identities/nobody", testToken, "", nil, 404, CodeUnknownID},
 		{"remove without token", "DELETE", "/v1/identities/kian", "", "", nil, 401, CodeUnauthorized},
+		{"model of another space", "POST", "/v1/verify", "", "application/json", jsonBody(t, map[string]any{"identity": "younes", "model": "facenet-accuracy"}, camera0), 409, CodeModelMismatch},
+		{"enrol from another space", "POST", "/v1/enroll", testToken, "application/json", jsonBody(t, map[string]any{"identity": "x", "model": "facenet-accuracy"}, camera0), 409, CodeModelMismatch},
 		{"no route", "GET", "/v1/nothing", "", "", nil, 404, CodeNotFound},
 	}
 	for _, tc := range errorsCases {
@@ -319,7 +333,7 @@ func TestFaceAPI(t *testing.T) {
 	require.Equal(t, 200, code)
 	code, out = call(t, "GET", r.url+"/readyz", "", "", nil)
 	require.Equal(t, 200, code)
-	require.Equal(t, []any{"facenet", "facenet-photo"}, out["models"])
+	require.Equal(t, []any{"facenet", "facenet-photo", "facenet-accuracy"}, out["models"])
 	resp, err := http.Get(r.url + "/metrics")
 	require.NoError(t, err)
 	metrics, _ := io.ReadAll(resp.Body)
