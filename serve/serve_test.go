@@ -298,6 +298,7 @@ func TestFaceAPI(t *testing.T) {
 		{"malformed JSON", "POST", "/v1/embed", "", "application/json", strings.NewReader(`{"image": `), 400, CodeBadRequest},
 		{"no image", "POST", "/v1/embed", "", "application/json", strings.NewReader(`{}`), 400, CodeBadRequest},
 		{"truncated multipart", "POST", "/v1/embed", "", "multipart/form-data; boundary=XX", strings.NewReader("--XX\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n\r\nabc"), 400, CodeBadRequest},
+		{"bomb image", "POST", "/v1/embed", "", "application/json", strings.NewReader(`{"image": "` + base64.StdEncoding.EncodeToString(bombPNG(t)) + `"}`), 413, CodeTooLarge},
 		{"body too large", "POST", "/v1/embed", "", "application/json", bytes.NewReader(huge), 413, CodeTooLarge},
 		{"unknown model", "POST", "/v1/embed", "", "application/json", jsonBody(t, map[string]any{"model": "nope"}, camera0), 404, CodeUnknownModel},
 		{"unknown identity", "POST", "/v1/verify", "", "application/json", jsonBody(t, map[string]any{"identity": "nobody"}, camera0), 404, CodeUnknownID},
