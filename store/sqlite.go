@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/facenet-go/facenet/internal/fsutil"
 	"github.com/facenet-go/facenet/verify"
 	"github.com/mattn/go-sqlite3"
 )
@@ -98,7 +99,13 @@ func classifySQLite(err error) error {
 	return err
 }
 
-func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) {
+func openSQLite(ctx context.Context, name string, opts Options) (*Store, error) {
+	// A symlink is followed to its target, dangling or not (SQLite then writes the target and
+	// its -wal beside it); a device, FIFO, socket or directory there is refused.
+	path, err := fsutil.Destination(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotStore, err)
+	}
 	fi, err := os.Stat(path)
 	create := false
 	switch {
@@ -120,11 +127,16 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	}
 	if create {
 		// Embeddings are biometric data: the file is the owner's only, as verify's files are.
+		// O_EXCL: a writer that created it at the same moment wins, and this one opens it.
 		f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			create = false
+		case err != nil:
 			return nil, err
+		default:
+			f.Close()
 		}
-		f.Close()
 	}
 	// mode=rw: never create a file here (a missing one was created above, on purpose).
 	// synchronous=FULL: see the package documentation.
@@ -133,7 +145,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 			"?mode=rw&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_txlock=%s",
 			opts.BusyTimeout.Milliseconds(), txlock)
 	}
-	s := &Store{name: path, d: sqliteDialect, path: abs}
+	s := &Store{name: name, d: sqliteDialect, path: abs}
 	fail := func(err error) (*Store, error) {
 		s.closeDBs()
 		if create {

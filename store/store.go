@@ -380,36 +380,77 @@ func (s *Store) checkEmbeddings(what, name string, embeddings [][]float32) error
 // Enrol adds embeddings as samples of name, creating the identity at the end of the insertion
 // order if it is new, in one transaction: all or none are stored.
 func (s *Store) Enrol(ctx context.Context, name string, embeddings ...[]float32) error {
-	if err := s.checkEmbeddings("enrol", name, embeddings); err != nil {
-		return err
-	}
-	return s.write(ctx, fmt.Sprintf("enrol %q", name), true, func(tx *sql.Tx) error {
-		id, err := s.identityID(ctx, tx, name)
-		if errors.Is(err, sql.ErrNoRows) {
-			id, err = s.insertIdentity(ctx, tx, name)
-		}
-		if err != nil {
-			return err
-		}
-		return s.insertSamples(ctx, tx, id, embeddings)
-	})
+	return s.EnrolBatch(ctx, Enrolment{Name: name, Embeddings: embeddings})
 }
 
 // Replace makes embeddings the only samples of name, in one transaction. As enroll --replace
 // always did (remove, then enrol), the identity moves to the end of the insertion order.
 func (s *Store) Replace(ctx context.Context, name string, embeddings ...[]float32) error {
-	if err := s.checkEmbeddings("replace", name, embeddings); err != nil {
-		return err
+	return s.EnrolBatch(ctx, Enrolment{Name: name, Embeddings: embeddings, Replace: true})
+}
+
+// Enrolment is one identity's part of an EnrolBatch.
+type Enrolment struct {
+	Name       string
+	Embeddings [][]float32
+	// Replace makes Embeddings the identity's only samples (and moves it last), as Replace.
+	Replace bool
+	// New refuses the enrolment (verify.ErrDuplicateIdentity) if Name is already enrolled, as
+	// an import does rather than merge two people of the same name.
+	New bool
+}
+
+// EnrolBatch stores several enrolments in one transaction, in order: all of them or, on any
+// error, none. It is what `facenet enroll` does with its NAME=IMAGE pairs, which always
+// enrolled all or nothing.
+func (s *Store) EnrolBatch(ctx context.Context, batch ...Enrolment) error {
+	if len(batch) == 0 {
+		return nil
 	}
-	return s.write(ctx, fmt.Sprintf("replace %q", name), false, func(tx *sql.Tx) error {
-		if err := s.deleteIdentity(ctx, tx, name); err != nil && !errors.Is(err, ErrUnknownIdentity) {
+	appendOnly := true
+	for _, e := range batch {
+		what := "enrol"
+		if e.Replace {
+			what, appendOnly = "replace", false
+		}
+		if err := s.checkEmbeddings(what, e.Name, e.Embeddings); err != nil {
 			return err
 		}
-		id, err := s.insertIdentity(ctx, tx, name)
+	}
+	what := fmt.Sprintf("enrol %q", batch[0].Name)
+	if len(batch) > 1 {
+		what = fmt.Sprintf("enrol %d identities", len(batch))
+	}
+	return s.write(ctx, what, appendOnly, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, s.d.q(`INSERT INTO sample(identity, embedding) VALUES ($1, $2)`))
 		if err != nil {
 			return err
 		}
-		return s.insertSamples(ctx, tx, id, embeddings)
+		defer ins.Close()
+		buf := make([]byte, 4*s.space.Dim)
+		for _, e := range batch {
+			if e.Replace {
+				if err := s.deleteIdentity(ctx, tx, e.Name); err != nil && !errors.Is(err, ErrUnknownIdentity) {
+					return err
+				}
+			}
+			id, err := s.identityID(ctx, tx, e.Name)
+			switch {
+			case err == nil && e.New:
+				return fmt.Errorf("%q: %w", e.Name, verify.ErrDuplicateIdentity)
+			case errors.Is(err, sql.ErrNoRows):
+				id, err = s.insertIdentity(ctx, tx, e.Name)
+			}
+			if err != nil {
+				return err
+			}
+			for _, emb := range e.Embeddings {
+				if _, err := ins.ExecContext(ctx, id, encodeRow(buf, emb)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }
 
@@ -473,21 +514,6 @@ func (s *Store) deleteIdentity(ctx context.Context, tx *sql.Tx, name string) err
 	}
 	_, err = tx.ExecContext(ctx, s.d.q(`DELETE FROM identity WHERE id = $1`), id)
 	return err
-}
-
-func (s *Store) insertSamples(ctx context.Context, tx *sql.Tx, id int64, embeddings [][]float32) error {
-	st, err := tx.PrepareContext(ctx, s.d.q(`INSERT INTO sample(identity, embedding) VALUES ($1, $2)`))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	buf := make([]byte, 4*s.space.Dim)
-	for _, e := range embeddings {
-		if _, err := st.ExecContext(ctx, id, encodeRow(buf, e)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // encodeRow writes e as little-endian float32 into buf.

@@ -172,8 +172,13 @@ func Database(tb testing.TB) string {
 // Main runs the tests and then stops the shared server: call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the server Shared started, if it did: for a TestMain of its own.
+func StopShared() {
 	if shared.srv != nil {
 		shared.srv.Stop()
 	}
-	os.Exit(code)
 }
