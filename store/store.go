@@ -422,11 +422,23 @@ func (s *Store) EnrolBatch(ctx context.Context, batch ...Enrolment) error {
 		what = fmt.Sprintf("enrol %d identities", len(batch))
 	}
 	return s.write(ctx, what, appendOnly, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, s.d.q(`INSERT INTO sample(identity, embedding) VALUES ($1, $2)`))
-		if err != nil {
-			return err
+		// Prepared once: an import enrols a million identities in this loop.
+		var sel, add, ins *sql.Stmt
+		for _, p := range []struct {
+			st **sql.Stmt
+			q  string
+		}{
+			{&sel, `SELECT id FROM identity WHERE name = $1`},
+			{&add, `INSERT INTO identity(name) VALUES ($1) RETURNING id`},
+			{&ins, `INSERT INTO sample(identity, embedding) VALUES ($1, $2)`},
+		} {
+			st, err := tx.PrepareContext(ctx, s.d.q(p.q))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			*p.st = st
 		}
-		defer ins.Close()
 		buf := make([]byte, 4*s.space.Dim)
 		for _, e := range batch {
 			if e.Replace {
@@ -434,12 +446,13 @@ func (s *Store) EnrolBatch(ctx context.Context, batch ...Enrolment) error {
 					return err
 				}
 			}
-			id, err := s.identityID(ctx, tx, e.Name)
+			var id int64
+			err := sel.QueryRowContext(ctx, e.Name).Scan(&id)
 			switch {
 			case err == nil && e.New:
 				return fmt.Errorf("%q: %w", e.Name, verify.ErrDuplicateIdentity)
 			case errors.Is(err, sql.ErrNoRows):
-				id, err = s.insertIdentity(ctx, tx, e.Name)
+				err = add.QueryRowContext(ctx, e.Name).Scan(&id)
 			}
 			if err != nil {
 				return err
@@ -492,12 +505,6 @@ func (s *Store) Rename(ctx context.Context, old, name string) error {
 func (s *Store) identityID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, s.d.q(`SELECT id FROM identity WHERE name = $1`), name).Scan(&id)
-	return id, err
-}
-
-func (s *Store) insertIdentity(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, s.d.q(`INSERT INTO identity(name) VALUES ($1) RETURNING id`), name).Scan(&id)
 	return id, err
 }
 
