@@ -586,6 +586,16 @@ func (s *Store) Current(ctx context.Context) (*verify.DB, error) {
 
 // refresh brings s.cur up to date in one read transaction (one snapshot of the store).
 func (s *Store) refresh(ctx context.Context) (*verify.DB, error) {
+	if s.cur != nil {
+		// The common case, nothing changed: one query, no transaction.
+		var gen int64
+		if err := s.rdb.QueryRowContext(ctx, `SELECT generation FROM meta`).Scan(&gen); err != nil {
+			return nil, err
+		}
+		if gen == s.gen {
+			return s.cur, nil
+		}
+	}
 	tx, err := s.rdb.BeginTx(ctx, s.d.readOpts)
 	if err != nil {
 		return nil, err
