@@ -28,7 +28,7 @@ $(STAMP)/postgresql:
 ## 1,000,000-sample store (SQLite and PostgreSQL), identify over it, cross-server visibility, and 100 kill -9s.
 bench-store: setup models $(STAMP)/postgresql
 	@mkdir -p $(STORE_BENCH_DIR)
-	FACENET_STORE_BENCH_SAMPLES=$(STORE_BENCH_SAMPLES) FACENET_STORE_BENCH_DIR=$(STORE_BENCH_DIR) \
+	FACENET_STORE_BENCH_SAMPLES=$(STORE_BENCH_SAMPLES) FACENET_STORE_BENCH_DIR=$(STORE_BENCH_DIR) FACENET_PGTEST_FSYNC=on \
 	  $(GO) test -run '^$$' -bench '1M|Visibility' -benchtime 200x -timeout 90m ./store
-	FACENET_STORE_KILL_TRIALS=$(STORE_KILL_TRIALS) $(GO) test -count=1 -run 'TestKill9' -v -timeout 60m ./store
+	FACENET_STORE_KILL_TRIALS=$(STORE_KILL_TRIALS) FACENET_PGTEST_FSYNC=on $(GO) test -count=1 -run 'TestKill9' -v -timeout 60m ./store
 	$(GO) test -count=1 -run 'TestStoreConcurrentEnroll' -v -timeout 30m ./cmd/facenet

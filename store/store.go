@@ -71,9 +71,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/facenet-go/facenet/vec"
 	"github.com/facenet-go/facenet/verify"
@@ -643,43 +646,8 @@ func (s *Store) refresh(ctx context.Context) (*verify.DB, error) {
 		allIDs = append(s.ids[:len(s.ids):len(s.ids)], ids...)
 	}
 	// The samples after the last one loaded, with their identity's position.
-	var n int
-	if err := tx.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM sample WHERE id > $1`), afterRow).Scan(&n); err != nil {
-		return nil, err
-	}
-	dim := s.space.Dim
-	owner := make([]uint32, 0, n)
-	data := make([]float32, 0, n*dim)
-	lastRow := afterRow
-	rows, err = tx.QueryContext(ctx, s.d.q(`SELECT id, identity, embedding FROM sample WHERE id > $1 ORDER BY id`), afterRow)
+	owner, data, lastRow, err := s.scanSamples(ctx, tx, gen, afterRow, allIDs)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var raw sql.RawBytes
-	var rowID, ident int64
-	pos := 0 // identity ids ascend, and so mostly do the samples': start the search at the last hit
-	for rows.Next() {
-		if err := rows.Scan(&rowID, &ident, &raw); err != nil {
-			return nil, err
-		}
-		if len(raw) != 4*dim {
-			return nil, fmt.Errorf("%w: sample %d has %d bytes, want %d", verify.ErrCorrupt, rowID, len(raw), 4*dim)
-		}
-		if pos >= len(allIDs) || allIDs[pos] != ident {
-			p, ok := searchIDs(allIDs, ident)
-			if !ok {
-				return nil, fmt.Errorf("%w: sample %d belongs to no identity", verify.ErrCorrupt, rowID)
-			}
-			pos = p
-		}
-		owner = append(owner, uint32(pos))
-		for i := 0; i < len(raw); i += 4 {
-			data = append(data, math.Float32frombits(binary.LittleEndian.Uint32(raw[i:])))
-		}
-		lastRow = rowID
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var db *verify.DB
@@ -698,6 +666,179 @@ func (s *Store) refresh(ctx context.Context) (*verify.DB, error) {
 	}
 	s.cur, s.gen, s.epoch, s.lastRow, s.ids = db, gen, epoch, lastRow, allIDs
 	return db, nil
+}
+
+// parallelMin is the number of samples from which a load scans id ranges on several
+// connections at once: a million rows take seconds on one core.
+var parallelMin int64 = 100_000
+
+// errRaced reports a write committed between the read transactions of a parallel scan.
+var errRaced = errors.New("the store changed during the load")
+
+// scanSamples reads the samples with ids after afterRow: the identity position of each (in
+// ids) and the rows. A large scan is split into id ranges read on GOMAXPROCS connections, each
+// in its own read transaction; each checks that it sees generation gen, the same store as tx,
+// and if one does not (a write committed in between) the scan is done again on tx alone.
+func (s *Store) scanSamples(ctx context.Context, tx *sql.Tx, gen, afterRow int64, ids []int64) ([]uint32, []float32, int64, error) {
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, s.d.q(`SELECT min(id), max(id) FROM sample WHERE id > $1`), afterRow).Scan(&lo, &hi); err != nil {
+		return nil, nil, 0, err
+	}
+	if !hi.Valid {
+		return nil, nil, afterRow, nil
+	}
+	workers := runtime.GOMAXPROCS(0)
+	width := hi.Int64 - lo.Int64 + 1
+	if width < parallelMin {
+		workers = 1
+	}
+	// Rows land in one array at their id's offset when the ids are dense enough (no deletions
+	// to speak of), so a million rows are never copied twice; gaps are closed afterwards.
+	var count int64
+	if err := tx.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM sample WHERE id > $1`), afterRow).Scan(&count); err != nil {
+		return nil, nil, 0, err
+	}
+	dim := s.space.Dim
+	var shared []float32
+	if width <= 2*count {
+		shared = make([]float32, width*int64(dim))
+	}
+	parts, err := s.scanParallel(ctx, tx, gen, lo.Int64, hi.Int64, workers, shared)
+	if errors.Is(err, errRaced) {
+		parts, err = s.scanParallel(ctx, tx, gen, lo.Int64, hi.Int64, 1, shared)
+	}
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p.idents)
+	}
+	owner := make([]uint32, 0, n)
+	var data []float32
+	switch {
+	case shared != nil:
+		data = shared[:0]
+		for _, p := range parts { // in order, so each chunk moves down or stays
+			if len(p.data) > 0 && len(data) < len(shared) && &p.data[0] == &shared[len(data)] {
+				data = data[:len(data)+len(p.data)] // already in place
+				continue
+			}
+			data = append(data, p.data...)
+		}
+	case len(parts) == 1:
+		data = parts[0].data
+	default:
+		data = make([]float32, 0, n*dim)
+		for _, p := range parts {
+			data = append(data, p.data...)
+		}
+	}
+	pos := 0 // identity ids ascend, and so mostly do the samples': start the search at the last hit
+	for _, p := range parts {
+		for i, ident := range p.idents {
+			if pos >= len(ids) || ids[pos] != ident {
+				q, ok := searchIDs(ids, ident)
+				if !ok {
+					return nil, nil, 0, fmt.Errorf("%w: a sample (%d of ids %d..%d) belongs to no identity", verify.ErrCorrupt, i, p.from, p.to)
+				}
+				pos = q
+			}
+			owner = append(owner, uint32(pos))
+		}
+	}
+	return owner, data, hi.Int64, nil
+}
+
+// samplePart is one id range of a scan: the identity id of each sample and the rows.
+type samplePart struct {
+	from, to int64
+	idents   []int64
+	data     []float32
+}
+
+func (s *Store) scanParallel(ctx context.Context, tx *sql.Tx, gen, lo, hi int64, workers int, shared []float32) ([]samplePart, error) {
+	parts := make([]samplePart, workers)
+	step := (hi - lo + 1 + int64(workers) - 1) / int64(workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		parts[w].from, parts[w].to = lo+int64(w)*step, min(hi, lo+int64(w+1)*step-1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := tx
+			if w > 0 {
+				own, err := s.rdb.BeginTx(ctx, s.d.readOpts)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				defer own.Rollback()
+				if s.d.snapshot != "" {
+					if _, err := own.ExecContext(ctx, s.d.snapshot); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+				var g int64
+				if err := own.QueryRowContext(ctx, `SELECT generation FROM meta`).Scan(&g); err != nil {
+					errs[w] = err
+					return
+				}
+				if g != gen {
+					errs[w] = errRaced
+					return
+				}
+				q = own
+			}
+			if shared != nil {
+				d := int64(s.space.Dim)
+				parts[w].data = shared[(parts[w].from-lo)*d : (parts[w].from-lo)*d : (parts[w].to-lo+1)*d]
+			}
+			errs[w] = s.scanRange(ctx, q, &parts[w])
+		}()
+	}
+	wg.Wait()
+	return parts, errors.Join(errs...)
+}
+
+// littleEndian: the stored bytes are the in-memory float32s, and a row is one copy.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+func (s *Store) scanRange(ctx context.Context, q *sql.Tx, p *samplePart) error {
+	dim := s.space.Dim
+	est := min(p.to-p.from+1, 1<<22)
+	p.idents = make([]int64, 0, est)
+	if p.data == nil {
+		p.data = make([]float32, 0, est*int64(dim))
+	}
+	rows, err := q.QueryContext(ctx, s.d.q(`SELECT id, identity, embedding FROM sample WHERE id >= $1 AND id <= $2 ORDER BY id`), p.from, p.to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var raw sql.RawBytes
+	var rowID, ident int64
+	for rows.Next() {
+		if err := rows.Scan(&rowID, &ident, &raw); err != nil {
+			return err
+		}
+		if len(raw) != 4*dim {
+			return fmt.Errorf("%w: sample %d has %d bytes, want %d", verify.ErrCorrupt, rowID, len(raw), 4*dim)
+		}
+		p.idents = append(p.idents, ident)
+		off := len(p.data)
+		p.data = slices.Grow(p.data, dim)[:off+dim]
+		if littleEndian {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&p.data[off])), 4*dim), raw)
+		} else {
+			for i := range dim {
+				p.data[off+i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			}
+		}
+	}
+	return rows.Err()
 }
 
 func searchIDs(ids []int64, id int64) (int, bool) {

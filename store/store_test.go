@@ -406,3 +406,33 @@ func TestPostgresVisibility(t *testing.T) {
 		return err == nil && db.Has("andrew")
 	}, 30*time.Second, time.Millisecond)
 }
+
+// TestParallelLoad: a load split over several connections gives the DB a single scan gives,
+// with removed samples (gaps in the ids) in the middle.
+func TestParallelLoad(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.kind, func(t *testing.T) {
+			ctx := context.Background()
+			name := b.new(t)
+			sp := testSpace
+			st := open(t, name, &sp)
+			rng := rand.New(rand.NewPCG(4, 4))
+			for i := range 60 {
+				require.NoError(t, st.Enrol(ctx, fmt.Sprintf("id%d", i), unit(rng, 8), unit(rng, 8)))
+			}
+			for i := 10; i < 20; i++ {
+				require.NoError(t, st.Remove(ctx, fmt.Sprintf("id%d", i)))
+			}
+			require.NoError(t, st.Enrol(ctx, "id3", unit(rng, 8)))
+			seq, err := open(t, name, nil).Current(ctx)
+			require.NoError(t, err)
+			restore := store.SetParallelMin(2)
+			defer restore()
+			par, err := open(t, name, nil).Current(ctx)
+			require.NoError(t, err)
+			require.Equal(t, seq.Names(), par.Names())
+			require.Equal(t, seq.Labelled(), par.Labelled())
+			require.Equal(t, 101, par.NumSamples())
+		})
+	}
+}

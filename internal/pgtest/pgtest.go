@@ -85,7 +85,13 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s.Port = port
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c max_connections=100", port, dir)
+	// Tests run with fsync off (a test server's crash safety is not under test); benchmarks set
+	// FACENET_PGTEST_FSYNC=on so a commit's figure includes its WAL flush, as in production.
+	fsync := "off"
+	if os.Getenv("FACENET_PGTEST_FSYNC") == "on" {
+		fsync = "on"
+	}
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=%s -c max_connections=100", port, dir, fsync)
 	if out, err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		s.cleanup()
