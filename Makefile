@@ -44,7 +44,7 @@ STAMP := $(ROOT)/build/stamps
 .PHONY: setup build models golden test test-go test-isa test-py vet env demo clean fmt crosscheck-faceapi
 
 ## setup: Debian packages, the virtualenv with TensorFlow, the cgo shim and Go modules.
-setup: $(STAMP)/apt $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node $(STAMP)/libjpeg9
+setup: $(STAMP)/apt $(STAMP)/postgresql $(VENV)/.installed $(STAMP)/tfshim $(STAMP)/gomod $(STAMP)/node $(STAMP)/libjpeg9
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
@@ -184,7 +184,7 @@ test: setup models vet test-go test-py crosscheck-faceapi test-isa
 # machine (it runs every command against real models): the limit here only catches hangs.
 GO_TEST_TIMEOUT ?= 45m
 
-test-go: setup models
+test-go: setup models $(STAMP)/postgresql
 	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./savedmodel/...
 
@@ -199,7 +199,8 @@ test-isa: setup models
 test-py: $(VENV)/.installed $(STAMP)/node
 	$(PY) -m pytest -q scripts/tests
 
-## demo: replay the notebook through the Go CLI with a real face model, then with the notebook's graph.
+## demo: replay the notebook through the Go CLI with a real face model, then with the notebook's graph,
+##   enrolling into SQLite identity stores (build/demo/*.db, store package).
 demo: build models
 	@scripts/demo.sh $(ROOT) $(SHARED)
 

@@ -42,13 +42,15 @@ ln -s "$images/camera_2.jpg" "$calib/benoit/"
 
 replay() {
   local name=$1 model=$2 label=$3
+  # An SQLite identity store (a new path becomes one); -wal/-shm exist only while it is open.
   local db="$out/$name.db"
-  rm -f "$db"
+  rm -f "$db" "$db-wal" "$db-shm"
   echo
   echo "== $label"
   echo "   model: $model"
   cd "$images"
   quiet "$facenet" enroll --quiet --model "$model" --db "$db" "${pairs[@]}" | sed 's/^/   /'
+  quiet "$facenet" db info --db "$db" | grep -E '^(store|identities|samples|size):' | sed 's/^/   /'
   echo
   echo "   verify (the notebook's two calls):"
   quiet "$facenet" verify --model "$model" --db "$db" camera_0.jpg younes | sed 's/^/   /'
@@ -67,7 +69,7 @@ replay() {
 
 replay_notebook_decoder() {
   local model="$root/build/models/facenet-keras" db="$out/facenet-keras-libjpeg9.db"
-  rm -f "$db"
+  rm -f "$db" "$db-wal" "$db-shm"
   echo
   echo "== the notebook's own calls, its JPEGs decoded as its Pillow 8.4 did (IJG libjpeg 9d: --jpeg-decoder libjpeg9)"
   cd "$images"

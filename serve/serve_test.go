@@ -20,6 +20,7 @@ import (
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/store"
 	"github.com/facenet-go/facenet/verify"
 	"github.com/stretchr/testify/require"
 )
@@ -74,7 +75,8 @@ func start(t testing.TB, cfg Config, detect bool) *running {
 	require.NoError(t, err)
 	r := &running{lib: lib, dbPath: filepath.Join(tmp, "ids.db"), done: make(chan error, 1)}
 	if cfg.Store == nil {
-		cfg.Store, err = OpenFileStore(r.dbPath, served.Space())
+		space := served.Space()
+		cfg.Store, err = store.Open(ctx, r.dbPath, store.Options{Space: &space})
 		require.NoError(t, err)
 	}
 	r.srv, err = New(ctx, cfg)
@@ -227,8 +229,7 @@ func TestFaceAPI(t *testing.T) {
 	code, out = call(t, "POST", r.url+"/v1/enroll", "wrong", ct, body)
 	require.Equal(t, 403, code)
 	require.Equal(t, CodeForbidden, errCode(out))
-	_, err := os.Stat(r.dbPath)
-	require.ErrorIs(t, err, os.ErrNotExist, "a refused write must not create the store")
+	require.Zero(t, storedDB(t, r.dbPath).Len(), "a refused write must not enrol anyone")
 
 	for _, id := range []string{"younes", "kian"} {
 		ct, body = multipartBody(t, map[string]string{"identity": id}, images(t, id+".jpg")...)
@@ -241,8 +242,7 @@ func TestFaceAPI(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"name": "younes", "samples": 1.0}, map[string]any{"name": "kian", "samples": 1.0}}, out["identities"])
 
 	// verify, as JSON with base64, against the library's decision on the same file.
-	db, err := verify.Open(r.dbPath)
-	require.NoError(t, err)
+	db := storedDB(t, r.dbPath)
 	want, err := r.lib.Verify(ctx, camera0, "younes", db)
 	require.NoError(t, err)
 	code, out = call(t, "POST", r.url+"/v1/verify", "", "application/json", jsonBody(t, map[string]any{"identity": "younes"}, camera0))
@@ -319,8 +319,7 @@ func TestFaceAPI(t *testing.T) {
 		})
 	}
 	// Nothing above changed the store.
-	after, err := verify.Open(r.dbPath)
-	require.NoError(t, err)
+	after := storedDB(t, r.dbPath)
 	require.Equal(t, []string{"younes", "kian"}, after.Names())
 
 	code, _ = call(t, "DELETE", r.url+"/v1/identities/kian", testToken, "", nil)
@@ -422,4 +421,15 @@ func distance(a, b []float32) float32 {
 		s += d * d
 	}
 	return float32(math.Sqrt(s))
+}
+
+// storedDB is the store at path as another process reads it, through its own connection.
+func storedDB(t *testing.T, path string) *verify.DB {
+	t.Helper()
+	st, err := store.Open(context.Background(), path, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	db, err := st.Current(context.Background())
+	require.NoError(t, err)
+	return db
 }

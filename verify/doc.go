@@ -37,7 +37,10 @@
 // dimension and OpenOrCreate refuses a file of another space, with ErrModelMismatch. Saves are
 // atomic (temporary file, fsync, rename, directory fsync), loading checks a CRC-32C over the
 // whole file, a file that fails to load is never overwritten, and Save refuses to replace a
-// file that changed on disk since it was loaded (ErrConflict).
+// file that changed on disk since it was loaded (ErrConflict). Apps that enrol people one at a
+// time, from several processes or servers, use package store (SQLite or PostgreSQL) instead, which
+// hands search a DB built with FromRows and kept current with Extend; this file format stays the
+// bulk snapshot format (facenet db import / export).
 //
 // # Fast search
 //

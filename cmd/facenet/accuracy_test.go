@@ -62,8 +62,8 @@ func TestDatabaseRefusesAnotherPixelRule(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"verify", "--profile", "accuracy", filepath.Join(images, "camera_0.jpg"), "younes"}, "database " + db},
-		{[]string{"identify", "--profile", "accuracy", filepath.Join(images, "camera_0.jpg")}, "database " + db},
+		{[]string{"verify", "--profile", "accuracy", filepath.Join(images, "camera_0.jpg"), "younes"}, "store " + db},
+		{[]string{"identify", "--profile", "accuracy", filepath.Join(images, "camera_0.jpg")}, "store " + db},
 		{[]string{"verify", "--profile", "nosuch", filepath.Join(images, "camera_0.jpg"), "younes"}, `has no profile "nosuch"`},
 		{[]string{"verify", "--profile", "../x", filepath.Join(images, "camera_0.jpg"), "younes"}, `profile name "../x"`},
 	} {

@@ -77,9 +77,9 @@ func (e *enrollEncoder) largestFace(ctx context.Context, path string) (*encoding
 }
 
 // summary is enroll's last line: what went into the database, and what --dir skipped.
-func (e *enrollEncoder) summary(todo []enrolment, dbPath string, identities, samples int) string {
+func (e *enrollEncoder) summary(todo []enrolment, storeName string, identities, samples int) string {
 	s := fmt.Sprintf("enrolled %d images of %d identities into %s (%d identities, %d samples)",
-		total(todo)-e.skipped, len(todo)-e.empty, displayPath(dbPath), identities, samples)
+		total(todo)-e.skipped, len(todo)-e.empty, storeName, identities, samples)
 	if e.skipped > 0 {
 		s += fmt.Sprintf("; skipped %d photos without a face", e.skipped)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/encoding"
+	"github.com/facenet-go/facenet/store"
 	"github.com/facenet-go/facenet/verify"
 )
 
@@ -34,9 +35,9 @@ type enrolment struct {
 }
 
 func runEnroll(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("enroll", "--model DIR --db FILE [--replace] NAME=IMAGE... | --dir FOLDER", stderr)
+	fs := newFlagSet("enroll", "--model DIR --db STORE [--replace] NAME=IMAGE... | --dir FOLDER", stderr)
 	model, profile := modelFlags(fs)
-	dbPath := fs.String("db", "", "identity database file, created if missing (required)")
+	dbPath := fs.String("db", "", dbHelp+" (required)")
 	dir := fs.String("dir", "", "folder with one sub-folder of images per identity")
 	replace := fs.Bool("replace", false, "replace the samples of identities already enrolled instead of adding to them")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -82,11 +83,14 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
-	// Open before the (slow) embedding, so a wrong model or a damaged database fails at once.
-	db, err := verify.OpenOrCreate(*dbPath, p.Space())
+	// Open before the (slow) embedding, so a wrong model or a damaged store fails at once.
+	space := p.Space()
+	st, err := openStore(cmdContext, *dbPath, &space, true)
 	if err != nil {
 		return err
 	}
+	defer st.Close()
+	var enrolments []store.Enrolment // one transaction: every identity of this run, or none
 	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
 	// (--dir skips it instead: enroll_dir.go).
 	enc := newEnrollEncoder("enroll", p, *dir != "", stderr)
@@ -101,25 +105,21 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 			bar.add(len(e.images), e.name)
 			continue
 		}
-		if *replace && db.Has(e.name) {
-			if err := db.Remove(e.name); err != nil {
-				return err
-			}
-		}
-		if err := db.Enrol(e.name, embs...); err != nil {
-			bar.done()
-			return err
-		}
+		enrolments = append(enrolments, store.Enrolment{Name: e.name, Embeddings: embs, Replace: *replace})
 		bar.add(len(e.images), e.name)
 	}
 	bar.done()
 	if enc.empty == len(todo) {
 		return fmt.Errorf("enroll %s: %w in any photo; nothing written", *dir, facenet.ErrNoFace)
 	}
-	if err := db.Save(*dbPath); err != nil {
+	if err := st.st.EnrolBatch(cmdContext, enrolments...); err != nil {
+		return fmt.Errorf("store %s: %w", st.name, err)
+	}
+	info, err := st.st.Info(cmdContext)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, enc.summary(todo, *dbPath, db.Len(), db.NumSamples()))
+	fmt.Fprintln(stdout, enc.summary(todo, st.name, info.Identities, info.Samples))
 	return nil
 }
 
@@ -204,8 +204,8 @@ func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch in
 	if err != nil {
 		return nil, err
 	}
-	// The database first, so a damaged one fails before the (slow) model load.
-	db, err := verify.Open(dbPath)
+	// The store first, so a damaged one fails before the (slow) model load.
+	db, err := loadIdentities(cmdContext, dbPath)
 	if err != nil {
 		return nil, err
 	}
@@ -217,15 +217,15 @@ func openProbe(model, profile, dbPath string, threshold *thresholdFlag, batch in
 	}
 	if err := db.Space().Check(p.Space()); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("database %s and model %s: %w", dbPath, model, err)
+		return nil, fmt.Errorf("store %s and model %s: %w", displayStore(dbPath), model, err)
 	}
 	return &probeSetup{Pipeline: p, db: db}, nil
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("verify", "--model DIR --db FILE [--threshold T] [--json] IMAGE IDENTITY", stderr)
+	fs := newFlagSet("verify", "--model DIR --db STORE [--threshold T] [--json] IMAGE IDENTITY", stderr)
 	model, profile := modelFlags(fs)
-	dbPath := fs.String("db", "", "identity database file (required)")
+	dbPath := fs.String("db", "", dbHelp+" (required)")
 	threshold := &thresholdFlag{}
 	fs.Var(threshold, "threshold", "accept when distance < threshold, a finite number > 0 (default: the model profile's, 0.7 for the notebook)")
 	asJSON := fs.Bool("json", false, "print a JSON object")
@@ -266,9 +266,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 }
 
 func runIdentify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("identify", "--model DIR --db FILE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
+	fs := newFlagSet("identify", "--model DIR --db STORE [--threshold T] [--top K] [--json] [--sheet FILE.png --gallery DIR] IMAGE...", stderr)
 	model, profile := modelFlags(fs)
-	dbPath := fs.String("db", "", "identity database file (required)")
+	dbPath := fs.String("db", "", dbHelp+" (required)")
 	threshold := &thresholdFlag{}
 	fs.Var(threshold, "threshold", "unknown when distance > threshold, a finite number > 0 (default: the model profile's)")
 	top := intFlag(fs, "top", 0, 0, "also list the K nearest identities")

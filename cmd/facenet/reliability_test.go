@@ -33,9 +33,10 @@ import (
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/encoding"
 	"github.com/facenet-go/facenet/internal/fpcache"
+	"github.com/facenet-go/facenet/internal/pgtest"
 	"github.com/facenet-go/facenet/internal/testenv"
+	"github.com/facenet-go/facenet/store"
 	"github.com/facenet-go/facenet/tfmodel"
-	"github.com/facenet-go/facenet/verify"
 )
 
 // The process-level tests re-execute this test binary as the facenet CLI: with rbCLIEnv set,
@@ -99,6 +100,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
+	pgtest.StopShared()
 	if rbShared.dir != "" {
 		os.RemoveAll(rbShared.dir)
 	}
@@ -614,12 +616,12 @@ func TestReliabilityEnrollKeepsDatabase(t *testing.T) {
 	})
 }
 
-// TestReliabilityEnrollSIGKILL kills `facenet enroll` (a child process) at random moments of its
-// run, half of them late in the run where it saves, on a database big enough (60000 samples,
-// 31 MB) that saving it takes a while. After each
-// kill the database must open and be the version from before that run or the one the run was
-// writing: the bulk identity intact and "probe" either absent or holding exactly the new
-// embedding. FACENET_CRASH_TRIALS sets the number of kills (default 5).
+// TestReliabilityEnrollSIGKILL kills `facenet enroll --replace` (a child process) at random
+// moments of its run, on an SQLite store big enough (60000 samples, 31 MB) that a write takes a
+// while. After each kill the store must open and hold the version from before that run or the
+// one the run was writing: the bulk identity intact and "probe" either absent or holding exactly
+// the new embedding (the replace is one transaction). FACENET_CRASH_TRIALS sets the number of
+// kills (default 5).
 func TestReliabilityEnrollSIGKILL(t *testing.T) {
 	w := rbSetup(t)
 	trials := 5
@@ -641,7 +643,7 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "faces.db")
-	bulk, err := verify.New(sp)
+	bulk, err := store.Open(context.Background(), path, store.Options{Space: &sp})
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(1, 2))
 	rows := make([][]float32, 60000)
@@ -651,13 +653,16 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 			rows[i][j] = float32(rng.NormFloat64())
 		}
 	}
-	require.NoError(t, bulk.Enrol("bulk", rows...))
-	require.NoError(t, bulk.Save(path))
+	require.NoError(t, bulk.Enrol(context.Background(), "bulk", rows...))
+	require.NoError(t, bulk.Close())
 
-	// checkDB returns which probe the database holds (-1: none), after checking the rest.
+	// checkDB returns which probe the store holds (-1: none), after checking the rest.
 	checkDB := func(trial int) int {
-		db, err := verify.Open(path)
-		require.NoError(t, err, "trial %d: the database must open after a kill", trial)
+		st, err := store.Open(context.Background(), path, store.Options{})
+		require.NoError(t, err, "trial %d: the store must open after a kill", trial)
+		defer st.Close()
+		db, err := st.Current(context.Background())
+		require.NoError(t, err, "trial %d: the store must load after a kill", trial)
 		got, err := db.Samples("bulk")
 		require.NoError(t, err, "trial %d", trial)
 		require.Equal(t, rows, got, "trial %d: the bulk identity changed", trial)
@@ -689,13 +694,13 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 	full := time.Since(start)
 	require.Equal(t, 0, checkDB(-1))
 
-	before, after, midSave := 0, 0, 0
+	before, after := 0, 0
 	current := 0
 	for trial := 0; trial < trials; trial++ {
 		next := (current + 1) % len(probes)
 		cmd := enrollCmd(next)
 		require.NoError(t, cmd.Start())
-		// Even trials kill anywhere in the run; odd ones in its last 40%, where it saves.
+		// Even trials kill anywhere in the run; odd ones in its last 40%, where it writes.
 		delay := time.Duration(rng.Int64N(int64(full) * 11 / 10))
 		if trial%2 == 1 {
 			delay = full*6/10 + time.Duration(rng.Int64N(int64(full)*45/100))
@@ -712,17 +717,9 @@ func TestReliabilityEnrollSIGKILL(t *testing.T) {
 		default:
 			t.Fatalf("trial %d: the database holds probe %d, neither the old %d nor the new %d", trial, got, current, next)
 		}
-		tmps, err := filepath.Glob(filepath.Join(dir, ".faces.db.tmp-*"))
-		require.NoError(t, err)
-		if len(tmps) > 0 {
-			midSave++
-			for _, tmp := range tmps {
-				require.NoError(t, os.Remove(tmp))
-			}
-		}
 	}
-	t.Logf("%d kills of facenet enroll (a run takes %v): %d left the old database, %d the new one, %d interrupted a save (temporary file left behind)",
-		trials, full.Round(time.Millisecond), before, after, midSave)
+	t.Logf("%d kills of facenet enroll --replace (a run takes %v): %d left the old version, %d the new one",
+		trials, full.Round(time.Millisecond), before, after)
 }
 
 // rbModelCopy copies the control model into a new folder, with a profile (so the weights are not
@@ -993,9 +990,12 @@ func TestReliabilityDestinations(t *testing.T) {
 					require.NotEqual(t, "old", string(got), "the target holds the new file")
 					require.NotEmpty(t, got)
 					if c.flag == "--db" {
-						db, err := verify.Open(dest)
+						st, err := store.Open(context.Background(), dest, store.Options{})
+						require.NoError(t, err)
+						db, err := st.Current(context.Background())
 						require.NoError(t, err)
 						require.True(t, db.Has("carol"))
+						require.NoError(t, st.Close())
 					}
 				})
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/facenet-go/facenet"
 	"github.com/facenet-go/facenet/serve"
+	"github.com/facenet-go/facenet/store"
 )
 
 func init() {
@@ -50,13 +51,13 @@ func (l *modelList) Set(s string) error {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "--model DIR [--model NAME=DIR ...] [--db FILE] [--addr 127.0.0.1:8080] [flags]\n\n"+
+	fs := newFlagSet("serve", "--model DIR [--model NAME=DIR ...] [--db STORE] [--addr 127.0.0.1:8080] [flags]\n\n"+
 		"Serves the Face API (/v1/embed, /v1/detect, /v1/verify, /v1/identify, /v1/enroll, /v1/identities),\n"+
 		"TensorFlow Serving's REST API (/v1/models/NAME[:predict|/metadata]) and its gRPC PredictionService,\n"+
 		"/healthz, /readyz and /metrics. SIGTERM drains in-flight requests and exits.\n", stderr)
 	var models modelList
 	fs.Var(&models, "model", "SavedModel directory, or NAME=DIR; repeat for several models (the first is the Face API's default)")
-	dbPath := fs.String("db", "", "identity database file for verify, identify and enroll (created by the first enrolment), in the first model's embedding space")
+	dbPath := fs.String("db", "", "identity store for verify, identify and enroll: a SQLite path (created if missing) or a postgres:// URL, in the first model's embedding space")
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address (loopback by default)")
 	grpcAddr := fs.String("grpc-addr", "127.0.0.1:8500", `gRPC listen address (TF Serving's PredictionService); "" disables it`)
 	pf := addPhotoFlags(fs)
@@ -149,7 +150,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		cfg.Models = append(cfg.Models, serve.Model{Name: m.name, Pipeline: p})
 	}
 	if *dbPath != "" {
-		st, err := serve.OpenFileStore(*dbPath, cfg.Models[0].Pipeline.Space())
+		space := cfg.Models[0].Pipeline.Space()
+		st, err := store.Open(cmdContext, *dbPath, store.Options{Space: &space})
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("--db: %w", err)
