@@ -40,7 +40,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/facenet-go/facenet/detect"
 	"github.com/facenet-go/facenet/encoding"
@@ -126,6 +128,10 @@ type Pipeline struct {
 	margin    int
 }
 
+// startupLogOnce: TensorFlow's startup INFO lines are shown once per process, by the first
+// pipeline that asks for TensorFlow's logs.
+var startupLogOnce sync.Once
+
 // Open loads the SavedModel in dir with its profile and, with opts.Detect, the face detector.
 // TensorFlow's loader cannot be interrupted, so ctx is checked before each model is loaded.
 func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
@@ -153,6 +159,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Pipeline, error) {
 	switch {
 	case opts.TensorFlowLogs:
 		opts.Quiet = nil
+		startupLogOnce.Do(func() { os.Stderr.WriteString(tfmodel.StartupLog()) })
 	case opts.Quiet == nil:
 		opts.Quiet = tfmodel.QuietStderr
 	}
