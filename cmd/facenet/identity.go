@@ -89,7 +89,14 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	enrolled := false
+	defer func() {
+		if enrolled {
+			st.Close()
+		} else {
+			st.Discard() // a store this run created is removed again: a refused enroll writes nothing
+		}
+	}()
 	var enrolments []store.Enrolment // one transaction: every identity of this run, or none
 	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
 	// (--dir skips it instead: enroll_dir.go).
@@ -115,6 +122,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err := st.st.EnrolBatch(cmdContext, enrolments...); err != nil {
 		return fmt.Errorf("store %s: %w", st.name, err)
 	}
+	enrolled = true // committed: from here on the store is kept whatever happens
 	info, err := st.st.Info(cmdContext)
 	if err != nil {
 		return err
