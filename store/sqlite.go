@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/facenet-go/facenet/internal/fsutil"
 	"github.com/facenet-go/facenet/verify"
@@ -106,66 +107,123 @@ func openSQLite(ctx context.Context, name string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotStore, err)
 	}
-	fi, err := os.Stat(path)
-	create := false
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if opts.Space == nil {
 			return nil, fmt.Errorf("no such store: %w", err)
 		}
-		create = true
+		// Another process creating it at the same moment is fine: one of the two complete
+		// stores gets the name, and both processes open that one.
+		if err := createSQLite(ctx, abs, opts); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("create: %w", err)
+		}
 	case err != nil:
 		return nil, err
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("%w: not a regular file", ErrNotStore)
-	case verify.IsDatabaseFile(path):
+	case verify.IsDatabaseFile(abs):
 		return nil, ErrSnapshot
 	}
-	abs, err := filepath.Abs(path)
+	return connectSQLite(ctx, name, abs, opts)
+}
+
+// createSQLite builds a complete, empty store in a temporary file beside path (WAL mode, the
+// schema, the space) and publishes it under path only if nothing is there yet (fs.ErrExist
+// then). So a store's name never shows a half-made file: a process that finds the name opens a
+// finished store, and a creation that fails leaves nothing to clean up under it, which
+// removing the file afterwards could not promise (another process may already have it open).
+func createSQLite(ctx context.Context, path string, opts Options) error {
+	dir, base := filepath.Split(path)
+	// CreateTemp's 0600: embeddings are biometric data, the file is the owner's only.
+	f, err := os.CreateTemp(dir, "."+base+".new-*")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if create {
-		// Embeddings are biometric data: the file is the owner's only, as verify's files are.
-		// O_EXCL: a writer that created it at the same moment wins, and this one opens it.
-		f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		switch {
-		case errors.Is(err, fs.ErrExist):
-			create = false
-		case err != nil:
-			return nil, err
-		default:
-			f.Close()
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
 		}
+	}()
+	s, err := connectSQLite(ctx, tmp, tmp, opts)
+	if err != nil {
+		return err
 	}
-	// mode=rw: never create a file here (a missing one was created above, on purpose).
-	// synchronous=FULL: see the package documentation.
+	// Everything into the main file, so the one file published is the whole store.
+	_, err = s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	if cerr := s.closeDBs(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return classifySQLite(err)
+	}
+	if fi, err := os.Stat(tmp + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Errorf("%s: the new store's write-ahead log was not checkpointed", tmp)
+	}
+	return fsutil.PublishNew(tmp, path)
+}
+
+// connectSQLite opens the SQLite file abs (which exists) as a store.
+func connectSQLite(ctx context.Context, name, abs string, opts Options) (*Store, error) {
+	// mode=rw: never create a file here (createSQLite makes new stores, whole).
+	// synchronous=FULL: see the package documentation. No _journal_mode: switching to WAL is
+	// done once, below, where a busy database is waited for (the driver's own switch, on every
+	// new connection, fails at once when another process holds the file).
 	dsn := func(txlock string) string {
 		return "file:" + (&url.URL{Path: abs}).EscapedPath() + fmt.Sprintf(
-			"?mode=rw&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_txlock=%s",
+			"?mode=rw&_synchronous=FULL&_busy_timeout=%d&_txlock=%s",
 			opts.BusyTimeout.Milliseconds(), txlock)
 	}
 	s := &Store{name: name, d: sqliteDialect, path: abs}
 	fail := func(err error) (*Store, error) {
 		s.closeDBs()
-		if create {
-			os.Remove(abs)
-			os.Remove(abs + "-wal")
-			os.Remove(abs + "-shm")
-		}
 		return nil, classifySQLite(err)
 	}
+	var err error
 	if s.db, err = sql.Open("sqlite3", dsn("immediate")); err != nil {
 		return fail(err)
 	}
 	if s.rdb, err = sql.Open("sqlite3", dsn("deferred")); err != nil {
 		return fail(err)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := walMode(ctx, s.db, opts.BusyTimeout); err != nil {
 		return fail(err)
 	}
 	if err := s.init(ctx, opts); err != nil {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// walMode puts the file in WAL mode (a property of the file, kept by every later connection),
+// retrying while another process has the database busy, for up to timeout: SQLite answers a
+// journal-mode change that cannot get its lock with SQLITE_BUSY straight away, without the
+// busy handler that every transaction waits with.
+func walMode(ctx context.Context, db *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		if err == nil {
+			if !strings.EqualFold(mode, "wal") {
+				return fmt.Errorf("journal mode %s: the file system does not allow WAL", mode)
+			}
+			return nil
+		}
+		var se sqlite3.Error
+		if !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }

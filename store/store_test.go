@@ -206,27 +206,46 @@ func TestConcurrentProcesses(t *testing.T) {
 			name := b.new(t)
 			sp := testSpace
 			open(t, name, &sp).Close() // created once, so the processes race on enrolment only
-			var wg sync.WaitGroup
-			errs := make([]error, 8)
-			for i := range 8 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					cmd := exec.Command(os.Args[0])
-					cmd.Env = append(os.Environ(), helperEnv+"=enrol w"+strconv.Itoa(i)+" "+name)
-					if out, err := cmd.CombinedOutput(); err != nil {
-						errs[i] = fmt.Errorf("writer %d: %v: %s", i, err, out)
-					}
-				}()
-			}
-			wg.Wait()
-			for _, err := range errs {
-				require.NoError(t, err)
-			}
-			ids := names(t, open(t, name, nil))
-			require.Len(t, ids, 8)
+			racingWriters(t, name)
 		})
 	}
+}
+
+// TestConcurrentCreate is the same figure on a store that does not exist yet: the 8 processes
+// race on creating it (the file, the switch to WAL, the schema) as well, which is what 8
+// `facenet enroll` started at once on a new --db do. Repeated, because the race is narrow.
+func TestConcurrentCreate(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.kind, func(t *testing.T) {
+			for range 10 {
+				racingWriters(t, b.new(t))
+			}
+		})
+	}
+}
+
+// racingWriters starts 8 writer processes at once on name, one identity each, and requires all
+// 8 to succeed and be there.
+func racingWriters(t *testing.T, name string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), helperEnv+"=enrol w"+strconv.Itoa(i)+" "+name)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("writer %d: %v: %s", i, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, names(t, open(t, name, nil)), 8)
 }
 
 // KillTrials runs the kill -9 test this many times per backend (FACENET_STORE_KILL_TRIALS; the
@@ -435,4 +454,17 @@ func TestParallelLoad(t *testing.T) {
 			require.Equal(t, 101, par.NumSamples())
 		})
 	}
+}
+
+// TestFailedCreateLeavesNothing: a store that cannot be made (a space verify refuses) leaves no
+// file under its name nor any temporary file beside it.
+func TestFailedCreateLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "faces.db")
+	bad := verify.Space{Fingerprint: "test-model", Dim: 0}
+	_, err := store.Open(context.Background(), name, store.Options{Space: &bad})
+	require.Error(t, err)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
 }

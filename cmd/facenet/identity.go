@@ -83,20 +83,17 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
-	// Open before the (slow) embedding, so a wrong model or a damaged store fails at once.
+	// An existing store is opened before the (slow) embedding, so a wrong model or a damaged
+	// store fails at once; a new one is created only when there is something to write, so a
+	// refused enroll (a photo without a face) leaves no file behind.
 	space := p.Space()
-	st, err := openStore(cmdContext, *dbPath, &space, true)
-	if err != nil {
-		return err
-	}
-	enrolled := false
-	defer func() {
-		if enrolled {
-			st.Close()
-		} else {
-			st.Discard() // a store this run created is removed again: a refused enroll writes nothing
+	var st *identities
+	if storeExists(*dbPath) {
+		if st, err = openStore(cmdContext, *dbPath, &space, true); err != nil {
+			return err
 		}
-	}()
+		defer st.Close()
+	}
 	var enrolments []store.Enrolment // one transaction: every identity of this run, or none
 	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
 	// (--dir skips it instead: enroll_dir.go).
@@ -119,10 +116,15 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if enc.empty == len(todo) {
 		return fmt.Errorf("enroll %s: %w in any photo; nothing written", *dir, facenet.ErrNoFace)
 	}
+	if st == nil {
+		if st, err = openStore(cmdContext, *dbPath, &space, true); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
 	if err := st.st.EnrolBatch(cmdContext, enrolments...); err != nil {
 		return fmt.Errorf("store %s: %w", st.name, err)
 	}
-	enrolled = true // committed: from here on the store is kept whatever happens
 	info, err := st.st.Info(cmdContext)
 	if err != nil {
 		return err

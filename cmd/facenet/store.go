@@ -23,9 +23,6 @@ type identities struct {
 	st   *store.Store
 	snap *verify.DB
 	name string // as messages print it: a path, or a redacted URL
-	// created is the SQLite file this open created (empty unless it did): a command that fails
-	// removes it again, so a refused enroll leaves nothing behind, as before stores.
-	created string
 }
 
 // openStore is the one place the CLI turns a --db (or a db subcommand's STORE) into a store.
@@ -54,30 +51,25 @@ func openStore(ctx context.Context, name string, space *verify.Space, write bool
 			return &identities{snap: db, name: shown}, nil
 		}
 	}
-	var created string
-	if space != nil && !store.IsPostgres(name) {
-		if path, err := fsutil.Destination(name); err == nil {
-			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-				created = path
-			}
-		}
-	}
 	st, err := store.Open(ctx, name, store.Options{Space: space})
 	if err != nil {
 		return nil, err
 	}
-	return &identities{st: st, name: shown, created: created}, nil
+	return &identities{st: st, name: shown}, nil
 }
 
-// Discard closes the store and, if this open created it, removes its files: the command that
-// opened it failed before writing anything.
-func (s *identities) Discard() {
-	s.Close()
-	if s.created != "" {
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			os.Remove(s.created + suffix)
-		}
+// storeExists reports whether name is a store that is there already (a PostgreSQL URL always
+// counts: its database is not created here), as opposed to a path openStore would create.
+func storeExists(name string) bool {
+	if store.IsPostgres(name) {
+		return true
 	}
+	path, err := fsutil.Destination(name)
+	if err != nil {
+		return true // openStore reports why
+	}
+	_, err = os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // Current is the contents, for search.

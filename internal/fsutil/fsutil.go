@@ -212,6 +212,24 @@ func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) err
 	return syncDir(dir)
 }
 
+// PublishNew gives the complete file tmp the name path if, and only if, nothing has that name
+// yet, atomically (a hard link: there is no moment at which path names a partial file, and a
+// file another process published there first is never replaced), then removes the name tmp and
+// makes the new name durable. It returns an error wrapping fs.ErrExist when path was taken.
+func PublishNew(tmp, path string) error {
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("publish %s: %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	return syncDir(dir)
+}
+
 // syncDir makes a rename durable. Windows cannot open a directory for syncing, and its rename
 // is already durable metadata, so it is skipped there.
 func syncDir(dir string) error {

@@ -1,6 +1,7 @@
 package fsutil
 
 import (
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -115,6 +116,38 @@ func TestDestination(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, filepath.Clean(tt.want), filepath.Clean(got))
+		})
+	}
+}
+
+// TestPublishNew: the name is given only when free, and a name taken first is never replaced.
+func TestPublishNew(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		taken bool
+	}{
+		{"free name", false},
+		{"taken name", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tmp, path := filepath.Join(dir, ".new"), filepath.Join(dir, "store")
+			require.NoError(t, os.WriteFile(tmp, []byte("mine"), 0o600))
+			if tc.taken {
+				require.NoError(t, os.WriteFile(path, []byte("theirs"), 0o600))
+			}
+			err := PublishNew(tmp, path)
+			got, rerr := os.ReadFile(path)
+			require.NoError(t, rerr)
+			if tc.taken {
+				require.ErrorIs(t, err, fs.ErrExist)
+				require.Equal(t, "theirs", string(got))
+				require.FileExists(t, tmp, "the caller still owns its file")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, "mine", string(got))
+			require.NoFileExists(t, tmp)
 		})
 	}
 }
