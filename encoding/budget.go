@@ -27,8 +27,8 @@ var budget = struct {
 // SetDecodeBudget sets the memory, in bytes, that the decodes running at the same time in this
 // process (Decode, DecodeFile, Load, LoadImg, and so every Encoder) may reserve together, and
 // returns the previous budget. Each decode reserves its estimate from the image header (pixel
-// buffers, and for progressive JPEG libjpeg's coefficient buffer); one larger than the budget runs
-// alone. n <= 0 disables the budget. Decodes already running keep their reservation in the old
+// buffers, and for progressive JPEG libjpeg's coefficient buffer, packed where Load drops rows);
+// one larger than the budget runs alone. n <= 0 disables the budget. Decodes already running keep their reservation in the old
 // budget.
 func SetDecodeBudget(n int64) int64 {
 	budget.mu.Lock()
@@ -68,10 +68,10 @@ func reserveDecode(n int64) func() {
 var testHookReserved func(n int64)
 
 // decodeEstimate is what decoding data will hold at its peak, from the header alone: the RGB
-// result and each decoder's own buffers. keptRows, when positive, is how many rows of a JPEG
-// Load keeps while it decodes (resizeRows). Files whose header cannot be read cost nothing:
+// result and each decoder's own buffers. rows, when not nil, is the rows of a JPEG Load keeps
+// while it decodes (loadJPEGRows: rows[y] >= 0 for a kept source row). Files whose header cannot be read cost nothing:
 // they fail before allocating.
-func decodeEstimate(data []byte, opts DecodeOptions, keptRows int) int64 {
+func decodeEstimate(data []byte, opts DecodeOptions, rows []int32) int64 {
 	px := func(w, h int) int64 {
 		if checkPixels(w, h, opts) != nil {
 			return 0
@@ -84,11 +84,16 @@ func decodeEstimate(data []byte, opts DecodeOptions, keptRows int) int64 {
 		if err != nil || px(h.width, h.height) == 0 {
 			return 0
 		}
-		rows := int64(h.height)
-		if keptRows > 0 {
-			rows = int64(keptRows)
+		kept := int64(h.height)
+		if rows != nil {
+			kept = 0
+			for _, r := range rows {
+				if r >= 0 {
+					kept++
+				}
+			}
 		}
-		n := h.coefBufferBytes() + 3*int64(h.width)*rows
+		n := h.coefBufferBytes(rows) + 3*int64(h.width)*kept
 		if opts.JPEGDecoder == Libjpeg9 {
 			n += int64(h.layers) * int64(h.width) * int64(h.height) // the decoded components before RGB
 		}

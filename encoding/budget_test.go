@@ -15,7 +15,7 @@ import (
 func TestDecodeBudget(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(testdataDir, "preprocess", "corpus", "j_420_prog_512x384.jpg"))
 	require.NoError(t, err)
-	est := decodeEstimate(data, DecodeOptions{}, 0)
+	est := decodeEstimate(data, DecodeOptions{}, nil)
 	require.Greater(t, est, int64(3*512*384), "a progressive file's estimate includes libjpeg's coefficient buffer")
 	for _, tc := range []struct {
 		name    string

@@ -40,7 +40,7 @@ type DecodeOptions struct {
 //
 // Decode waits for its share of the process's decode budget (SetDecodeBudget) first.
 func Decode(data []byte, opts DecodeOptions) (*Image, error) {
-	release := reserveDecode(decodeEstimate(data, opts, 0))
+	release := reserveDecode(decodeEstimate(data, opts, nil))
 	defer release()
 	return decode(data, opts)
 }

@@ -16,16 +16,20 @@ type jpegHeader struct {
 	// sampling holds each component's (h<<4 | v) sampling factors, from the last SOF.
 	sampling []byte
 	// multiScan: progressive, or a first scan with fewer components than the frame. libjpeg then
-	// buffers every DCT coefficient of the image (coefBufferBytes) before it can output a row.
+	// buffers the DCT coefficients of the image (coefBufferBytes) before it can output a row.
 	multiScan bool
 }
 
 // coefBufferBytes is the size of libjpeg's whole-image coefficient buffer for a multi-scan file
 // (jdcoefct.c: one 128-byte block per 8x8 block of each component, rounded up to whole MCUs), and
 // an allowance for its per-row buffers otherwise. It is most of what decoding a large progressive
-// file costs, in libjpeg as in Pillow, and cannot be avoided: a pixel's value is known only after
-// the last scan.
-func (h jpegHeader) coefBufferBytes() int64 {
+// file costs, in libjpeg as in Pillow: a pixel's value is known only after the last scan.
+//
+// rows, when not nil, is the decode that keeps only some output rows (rows[y] >= 0):
+// internal/libjpegturbo then holds in full only the block rows those rows read (the sample row
+// and one either side, for the upsampler) and packs every other block into 10 bytes (its DC and
+// a mask of its nonzero coefficients), plus a scratch strip of five block rows per component.
+func (h jpegHeader) coefBufferBytes(rows []int32) int64 {
 	if !h.multiScan || len(h.sampling) == 0 {
 		return int64(h.width) * int64(max(h.layers, 1)) * 16 * 8
 	}
@@ -40,7 +44,28 @@ func (h jpegHeader) coefBufferBytes() int64 {
 		bh := (int64(h.height)*int64(vs) + int64(8*vmax) - 1) / int64(8*vmax)
 		bw = (bw + int64(hs) - 1) / int64(hs) * int64(hs)
 		bh = (bh + int64(vs) - 1) / int64(vs) * int64(vs)
-		n += bw * bh * 128
+		if rows == nil {
+			n += bw * bh * 128
+			continue
+		}
+		keep := make([]bool, bh)
+		full := int64(0)
+		for y, r := range rows {
+			if r < 0 {
+				continue
+			}
+			s := int64(y) * int64(vs) / int64(vmax)
+			for b := max(s-1, 0) / 8; b <= (s+1)/8 && b < bh; b++ {
+				if !keep[b] {
+					keep[b] = true
+					full++
+				}
+			}
+		}
+		n += full * bw * 128
+		if full < bh {
+			n += bw*bh*10 + 5*int64(vs)*bw*128
+		}
 	}
 	return n
 }

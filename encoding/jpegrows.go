@@ -86,7 +86,7 @@ func loadJPEGRows(data []byte, opts LoadOptions, decOpts DecodeOptions) (*Image,
 	if p == nil || p.kept == 0 {
 		return nil, false, nil
 	}
-	release := reserveDecode(decodeEstimate(data, decOpts, p.kept))
+	release := reserveDecode(decodeEstimate(data, decOpts, p.rows))
 	defer release()
 	kept := newImage(h.width, p.kept)
 	if err := libjpegErr(libjpegturbo.DecodeRGB(data, h.layers, h.width, h.height, p.rows, kept.Pix)); err != nil {

@@ -240,7 +240,7 @@ func Load(data []byte, opts LoadOptions) (*Image, error) {
 			return img, err
 		}
 	}
-	release := reserveDecode(decodeEstimate(data, decOpts, 0))
+	release := reserveDecode(decodeEstimate(data, decOpts, nil))
 	defer release()
 	if opts.Width == 0 || !isJPEG(data) {
 		img, err := decode(data, decOpts)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Golden data for the formats issue 16 added to the Go `encoding` package, from the real Pillow.
 
-Writes testdata/formats/: lossless JPEG (SOF3, which only the libjpeg-turbo 3.0.4 that Pillow 11's
+Writes testdata/formats/: multi-scan JPEG (progressive with every sampling layout, arithmetic,
+non-interleaved; written by cjpeg), lossless JPEG (SOF3, which only the libjpeg-turbo 3.0.4 that Pillow 11's
 wheel bundles decodes; written with that same library through scripts/formats/lossless_jpeg.c,
 since Pillow cannot write it), WebP (lossy, lossless, alpha, animated; written by Pillow's libwebp
 1.4.0), plain Netpbm P1-P3 and binary P4/P5/P6 with maxvals other than 255, TIFF (refused by the
@@ -21,6 +22,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -94,6 +96,51 @@ def lossless_jpegs(libs: Path) -> tuple[dict[str, bytes], dict[str, tuple[bytes,
     struct.pack_into(">HH", bomb, sof + 5, 20000, 20000)
     bad = {"jl_truncated.jpg": (big[: len(big) // 2], "truncated"), "jl_bomb_20000x20000.jpg": (bytes(bomb), "bomb")}
     return out, bad
+
+
+# ---------------------------------------------------------------------------------------------
+# Multi-scan JPEG (progressive, arithmetic, non-interleaved), for the decoder's sparse coefficient
+# buffer: a NEAREST resize keeps few source rows, and the rows it keeps must decode as in a full
+# decode. Written by libjpeg-turbo's cjpeg (Debian libjpeg-turbo-progs, `make golden` installs
+# it) for the sampling factors and scan scripts Pillow cannot set; CMYK by Pillow.
+
+def cjpeg(arr: np.ndarray, *args: str) -> bytes:
+    exe = shutil.which("cjpeg")
+    if exe is None:
+        raise SystemExit("cjpeg not found: install libjpeg-turbo-progs (make golden does)")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.ppm"
+        src.write_bytes(pnm(arr))
+        if "--scans" in args:
+            i = args.index("--scans")
+            (Path(tmp) / "scans.txt").write_text(args[i + 1])
+            args = args[:i] + ("-scans", str(Path(tmp) / "scans.txt")) + args[i + 2:]
+        return subprocess.run([exe, *args, str(src)], check=True, capture_output=True).stdout
+
+
+def multiscan_jpegs() -> dict[str, bytes]:
+    wide = pattern(333, 251, SEED + 60, 40)
+    tall = pattern(120, 1500, SEED + 61, 40)
+    files = {
+        "jm_prog_arith_420_333x251.jpg": cjpeg(wide, "-progressive", "-arithmetic", "-sample", "2x2,1x1,1x1"),
+        "jm_prog_411_333x251.jpg": cjpeg(wide, "-progressive", "-sample", "4x1,1x1,1x1"),
+        "jm_prog_414_333x251.jpg": cjpeg(wide, "-progressive", "-sample", "1x4,1x1,1x1"),
+        "jm_prog_chroma2x2_333x251.jpg": cjpeg(wide, "-progressive", "-sample", "1x1,2x2,1x1"),
+        "jm_prog_restart_gray_333x251.jpg": cjpeg(wide[:, :, 1].copy(), "-progressive", "-restart", "1", "-grayscale"),
+        "jm_seq_scans_420_333x251.jpg": cjpeg(wide, "-sample", "2x2,1x1,1x1", "--scans", "0;\n1;\n2;\n"),
+        "jm_prog_420_120x1500.jpg": cjpeg(tall, "-progressive", "-quality", "92", "-sample", "2x2,1x1,1x1"),
+        "jm_prog_440_120x1500.jpg": cjpeg(tall, "-progressive", "-sample", "1x2,1x1,1x1"),
+    }
+    # Scans that never bring the DC and the low AC coefficients to full precision: libjpeg then
+    # smooths each block from the DC values of its 5x5 neighbours (jdcoefct.c), which packed rows
+    # must keep exact.
+    partial = "0,1,2: 0 0 0 1;\n0: 1 5 0 2;\n1: 1 63 0 1;\n2: 1 63 0 1;\n0: 6 63 0 1;\n"
+    files["jm_prog_partial_420_120x1500.jpg"] = cjpeg(tall, "-sample", "2x2,1x1,1x1", "--scans", partial)
+    files["jm_prog_partial_gray_120x1500.jpg"] = cjpeg(tall[:, :, 0].copy(), "-grayscale", "--scans",
+                                                       "0: 0 0 0 2;\n0: 1 9 0 1;\n0: 10 63 0 2;\n")
+    cmyk = Image.fromarray(tall).convert("CMYK")
+    files["jm_prog_cmyk_120x1500.jpg"] = pil_bytes(cmyk, "JPEG", progressive=True, quality=90)
+    return files
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +306,7 @@ def build(libs: Path) -> tuple[dict[str, bytes], dict]:
     j, jb = lossless_jpegs(libs)
     files.update(j)
     refused.update(jb)
+    files.update(multiscan_jpegs())
     w, wb = webps()
     files.update(w)
     refused.update(wb)
