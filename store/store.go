@@ -682,11 +682,13 @@ var errRaced = errors.New("the store changed during the load")
 // in its own read transaction; each checks that it sees generation gen, the same store as tx,
 // and if one does not (a write committed in between) the scan is done again on tx alone.
 func (s *Store) scanSamples(ctx context.Context, tx *sql.Tx, gen, afterRow int64, ids []int64) ([]uint32, []float32, int64, error) {
+	// Two subqueries, not min(id), max(id) in one: each alone is an index seek, together they
+	// scanned the whole id range (0.24 s at a million samples).
 	var lo, hi sql.NullInt64
-	if err := tx.QueryRowContext(ctx, s.d.q(`SELECT min(id), max(id) FROM sample WHERE id > $1`), afterRow).Scan(&lo, &hi); err != nil {
+	if err := tx.QueryRowContext(ctx, s.d.q(`SELECT (SELECT min(id) FROM sample WHERE id > $1), (SELECT max(id) FROM sample)`), afterRow).Scan(&lo, &hi); err != nil {
 		return nil, nil, 0, err
 	}
-	if !hi.Valid {
+	if !lo.Valid || !hi.Valid {
 		return nil, nil, afterRow, nil
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -696,8 +698,15 @@ func (s *Store) scanSamples(ctx context.Context, tx *sql.Tx, gen, afterRow int64
 	}
 	// Rows land in one array at their id's offset when the ids are dense enough (no deletions
 	// to speak of), so a million rows are never copied twice; gaps are closed afterwards.
+	// A full load counts without the id range: SQLite then counts the entries of the small
+	// sample_identity index (a few MB) instead of walking every page of the table's 600 MB of
+	// BLOBs at a million samples, which took 0.34 s before any row was read.
 	var count int64
-	if err := tx.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM sample WHERE id > $1`), afterRow).Scan(&count); err != nil {
+	countQ, args := `SELECT count(*) FROM sample WHERE id > $1`, []any{afterRow}
+	if afterRow == 0 {
+		countQ, args = `SELECT count(*) FROM sample`, nil
+	}
+	if err := tx.QueryRowContext(ctx, s.d.q(countQ), args...).Scan(&count); err != nil {
 		return nil, nil, 0, err
 	}
 	dim := s.space.Dim

@@ -99,9 +99,26 @@ func (db *DB) addRows(owner []uint32, data []float32) error {
 		}
 		db.counts[o]++
 	}
-	for i, f := range data {
-		if !(math.Abs(float64(f)) <= vec.MaxComponent) {
-			return corrupt("non-finite value in row %d", i/d)
+	// Finite and at most vec.MaxComponent in magnitude: as bit patterns, the magnitudes of
+	// non-negative floats order like integers and NaN and Inf sort above every finite value, so
+	// one integer max per block finds a bad value (a million rows: 0.35 s as float64 compares).
+	limit := math.Float32bits(vec.MaxComponent)
+	for lo := 0; lo < len(data); lo += 4096 {
+		block := data[lo:min(lo+4096, len(data))]
+		var m0, m1 uint32
+		for i := 0; i+1 < len(block); i += 2 {
+			m0 = max(m0, math.Float32bits(block[i])&0x7fffffff)
+			m1 = max(m1, math.Float32bits(block[i+1])&0x7fffffff)
+		}
+		if len(block)%2 == 1 {
+			m0 = max(m0, math.Float32bits(block[len(block)-1])&0x7fffffff)
+		}
+		if max(m0, m1) > limit {
+			for i, f := range block {
+				if !(math.Abs(float64(f)) <= vec.MaxComponent) {
+					return corrupt("non-finite value in row %d", (lo+i)/d)
+				}
+			}
 		}
 	}
 	if len(db.owner) == 0 {

@@ -1,9 +1,11 @@
 package verify
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
+	"github.com/facenet-go/facenet/vec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -41,4 +43,44 @@ func TestFromRowsAndExtend(t *testing.T) {
 	}
 	_, err = db.Extend([]string{"a"}, []uint32{2}, []float32{1, 0})
 	require.ErrorIs(t, err, ErrCorrupt, "a name already enrolled")
+}
+
+// TestFromRowsValues: every magnitude above vec.MaxComponent, NaN and ±Inf is refused wherever it
+// sits (first value, an odd last value, across the check's 4096-value blocks) and names its row;
+// ±MaxComponent itself is accepted.
+func TestFromRowsValues(t *testing.T) {
+	sp := Space{Fingerprint: "m", Dim: 3}
+	const rows = 3000 // 9000 values: three blocks, the last one odd
+	over := math.Nextafter32(vec.MaxComponent, math.MaxFloat32)
+	for _, tc := range []struct {
+		what string
+		v    float32
+		at   int
+		ok   bool
+	}{
+		{"NaN first", float32(math.NaN()), 0, false},
+		{"+Inf in block two", float32(math.Inf(1)), 4097, false},
+		{"-Inf last", float32(math.Inf(-1)), 3*rows - 1, false},
+		{"just above the limit", over, 4095, false},
+		{"minus just above", -over, 8192, false},
+		{"the limit", vec.MaxComponent, 4096, true},
+		{"minus the limit", -vec.MaxComponent, 3*rows - 1, true},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			names := make([]string, rows)
+			owner := make([]uint32, rows)
+			data := make([]float32, 3*rows)
+			for r := range rows {
+				names[r], owner[r], data[3*r] = fmt.Sprintf("p%d", r), uint32(r), 1
+			}
+			data[tc.at] = tc.v
+			_, err := FromRows(sp, names, owner, data)
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrCorrupt)
+			require.ErrorContains(t, err, fmt.Sprintf("row %d", tc.at/3))
+		})
+	}
 }
