@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import facenet_scripts
 import numpy as np
 from PIL import Image, features
 
@@ -104,18 +104,8 @@ def lossless_jpegs(libs: Path) -> tuple[dict[str, bytes], dict[str, tuple[bytes,
 # decode. Written by libjpeg-turbo's cjpeg (Debian libjpeg-turbo-progs, `make golden` installs
 # it) for the sampling factors and scan scripts Pillow cannot set; CMYK by Pillow.
 
-def cjpeg(arr: np.ndarray, *args: str) -> bytes:
-    exe = shutil.which("cjpeg")
-    if exe is None:
-        raise SystemExit("cjpeg not found: install libjpeg-turbo-progs (make golden does)")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "in.ppm"
-        src.write_bytes(pnm(arr))
-        if "--scans" in args:
-            i = args.index("--scans")
-            (Path(tmp) / "scans.txt").write_text(args[i + 1])
-            args = args[:i] + ("-scans", str(Path(tmp) / "scans.txt")) + args[i + 2:]
-        return subprocess.run([exe, *args, str(src)], check=True, capture_output=True).stdout
+def cjpeg(arr: np.ndarray, *args: str, scans: str | None = None) -> bytes:
+    return facenet_scripts.cjpeg(pnm(arr), *args, scans=scans)
 
 
 def multiscan_jpegs() -> dict[str, bytes]:
@@ -127,7 +117,7 @@ def multiscan_jpegs() -> dict[str, bytes]:
         "jm_prog_414_333x251.jpg": cjpeg(wide, "-progressive", "-sample", "1x4,1x1,1x1"),
         "jm_prog_chroma2x2_333x251.jpg": cjpeg(wide, "-progressive", "-sample", "1x1,2x2,1x1"),
         "jm_prog_restart_gray_333x251.jpg": cjpeg(wide[:, :, 1].copy(), "-progressive", "-restart", "1", "-grayscale"),
-        "jm_seq_scans_420_333x251.jpg": cjpeg(wide, "-sample", "2x2,1x1,1x1", "--scans", "0;\n1;\n2;\n"),
+        "jm_seq_scans_420_333x251.jpg": cjpeg(wide, "-sample", "2x2,1x1,1x1", scans="0;\n1;\n2;\n"),
         "jm_prog_420_120x1500.jpg": cjpeg(tall, "-progressive", "-quality", "92", "-sample", "2x2,1x1,1x1"),
         "jm_prog_440_120x1500.jpg": cjpeg(tall, "-progressive", "-sample", "1x2,1x1,1x1"),
     }
@@ -135,9 +125,9 @@ def multiscan_jpegs() -> dict[str, bytes]:
     # smooths each block from the DC values of its 5x5 neighbours (jdcoefct.c), which packed rows
     # must keep exact.
     partial = "0,1,2: 0 0 0 1;\n0: 1 5 0 2;\n1: 1 63 0 1;\n2: 1 63 0 1;\n0: 6 63 0 1;\n"
-    files["jm_prog_partial_420_120x1500.jpg"] = cjpeg(tall, "-sample", "2x2,1x1,1x1", "--scans", partial)
-    files["jm_prog_partial_gray_120x1500.jpg"] = cjpeg(tall[:, :, 0].copy(), "-grayscale", "--scans",
-                                                       "0: 0 0 0 2;\n0: 1 9 0 1;\n0: 10 63 0 2;\n")
+    files["jm_prog_partial_420_120x1500.jpg"] = cjpeg(tall, "-sample", "2x2,1x1,1x1", scans=partial)
+    files["jm_prog_partial_gray_120x1500.jpg"] = cjpeg(tall[:, :, 0].copy(), "-grayscale",
+                                                       scans="0: 0 0 0 2;\n0: 1 9 0 1;\n0: 10 63 0 2;\n")
     cmyk = Image.fromarray(tall).convert("CMYK")
     files["jm_prog_cmyk_120x1500.jpg"] = pil_bytes(cmyk, "JPEG", progressive=True, quality=90)
     return files

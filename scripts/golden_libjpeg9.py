@@ -31,12 +31,10 @@ import ctypes as C
 import hashlib
 import io
 import json
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+import facenet_scripts
 import numpy as np
 from PIL import Image
 
@@ -254,14 +252,10 @@ def pil_jpeg(im: Image.Image, **kw) -> bytes:
 
 
 def cjpeg(im: Image.Image, *args: str) -> bytes:
-    """libjpeg-turbo's cjpeg (Debian libjpeg-turbo-progs) for the sampling factors Pillow cannot set."""
-    exe = shutil.which("cjpeg")
-    if exe is None:
-        raise SystemExit("cjpeg not found: install libjpeg-turbo-progs (make golden does)")
-    with tempfile.TemporaryDirectory() as d:
-        ppm = Path(d) / "in.ppm"
-        im.save(ppm)
-        return subprocess.run([exe, *args, str(ppm)], check=True, capture_output=True).stdout
+    """libjpeg-turbo's cjpeg for the sampling factors Pillow cannot set."""
+    b = io.BytesIO()
+    im.save(b, "PPM")
+    return facenet_scripts.cjpeg(b.getvalue(), *args)
 
 
 def generated(lib: Libjpeg9) -> dict[str, bytes]:

@@ -52,3 +52,25 @@ def variables_fingerprint(model_dir):
     for rel, path in entries:
         outer.update(f"{rel}\n{file_sha256(path)}\n".encode("utf-8"))
     return "sha256:" + outer.hexdigest()
+
+
+def cjpeg(ppm, *args, scans=None):
+    """JPEG bytes from libjpeg-turbo's cjpeg (Debian libjpeg-turbo-progs; `make golden` installs it) run on
+    the PPM/PGM bytes ppm with the options args, and the scan script scans (text) if given: the golden
+    corpora use it for the sampling factors and scan layouts Pillow cannot write."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    exe = shutil.which("cjpeg")
+    if exe is None:
+        raise SystemExit("cjpeg not found: install libjpeg-turbo-progs (make golden does)")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.ppm"
+        src.write_bytes(ppm)
+        opts = list(args)
+        if scans is not None:
+            (Path(tmp) / "scans.txt").write_text(scans)
+            opts += ["-scans", str(Path(tmp) / "scans.txt")]
+        return subprocess.run([exe, *opts, str(src)], check=True, capture_output=True).stdout
