@@ -237,9 +237,9 @@ func TestWriteThreshold(t *testing.T) {
 }
 
 // TestProfileCropRule: facenet-keras' "photos" profile (the accuracy profile with the mtcnn-margin
-// crop rule, margin 32) loads the detector by itself, and embeds a photo exactly as the accuracy
-// profile with Options.Detect at that margin does, in the same embedding space; an explicit
-// Options.Detect still chooses the margin.
+// crop rule, margin 10, and its own threshold) loads the detector by itself, and embeds a photo
+// exactly as the accuracy profile with Options.Detect at that margin does, in the same embedding
+// space; an explicit Options.Detect still chooses the margin.
 func TestProfileCropRule(t *testing.T) {
 	ctx := context.Background()
 	dir := testenv.Model(t, "facenet-keras")
@@ -249,10 +249,11 @@ func TestProfileCropRule(t *testing.T) {
 	require.NoError(t, err)
 	defer byProfile.Close()
 	require.True(t, byProfile.HasDetector())
-	require.Equal(t, DefaultMargin, byProfile.Margin())
-	require.Equal(t, &encoding.CropProfile{Rule: encoding.CropMTCNNMargin, Margin: 32, Filter: "bilinear"}, byProfile.Profile().Crop)
+	require.Equal(t, 10, byProfile.Margin())
+	require.Equal(t, &encoding.CropProfile{Rule: encoding.CropMTCNNMargin, Margin: 10, Filter: "bilinear"}, byProfile.Profile().Crop)
+	require.Equal(t, 1.19, byProfile.Threshold())
 
-	byFlag, err := Open(ctx, dir, Options{Profile: "accuracy", Detect: &DetectOptions{Margin: DefaultMargin}})
+	byFlag, err := Open(ctx, dir, Options{Profile: "accuracy", Detect: &DetectOptions{Margin: 10}})
 	require.NoError(t, err)
 	defer byFlag.Close()
 	require.Equal(t, byFlag.Space(), byProfile.Space(), "the crop rule is not part of the embedding space")

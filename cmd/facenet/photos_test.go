@@ -52,3 +52,33 @@ func TestPhotoCommands(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.True(t, strings.HasPrefix(stdout, photo+": "))
 }
+
+// TestMarginFlag: --margin is never silently replaced by the profile's margin. It overrides the
+// photos profile's 10 (once it was ignored there, so calibrate --profile photos --margin N measured
+// margin 32 whatever N), and implies --detect on a profile that does not detect.
+func TestMarginFlag(t *testing.T) {
+	model := testenv.Model(t, "facenet-keras")
+	photo := filepath.Join(testenv.ModuleRoot(t), "build/celeb5", detectPhoto)
+	embed := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runCLI(append(append([]string{"embed", "--model", model}, args...), photo)...)
+		require.Equal(t, 0, code, stderr)
+		return stdout
+	}
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		sameAs    []string
+		different []string
+	}{
+		{"the photos profile's margin is 10", []string{"--profile", "photos"}, []string{"--profile", "accuracy", "--detect", "--margin", "10"}, []string{"--profile", "accuracy", "--detect"}},
+		{"--margin overrides the profile's", []string{"--profile", "photos", "--margin", "44"}, []string{"--profile", "accuracy", "--detect", "--margin", "44"}, []string{"--profile", "photos"}},
+		{"--margin implies --detect", []string{"--profile", "accuracy", "--margin", "32"}, []string{"--profile", "accuracy", "--detect"}, []string{"--profile", "accuracy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := embed(tc.args...)
+			require.Equal(t, embed(tc.sameAs...), got)
+			require.NotEqual(t, embed(tc.different...), got)
+		})
+	}
+}
