@@ -88,11 +88,19 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	// refused enroll (a photo without a face) leaves no file behind.
 	space := p.Space()
 	var st *identities
+	open := func() (err error) {
+		st, err = openStore(cmdContext, *dbPath, &space, true)
+		return err
+	}
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
 	if storeExists(*dbPath) {
-		if st, err = openStore(cmdContext, *dbPath, &space, true); err != nil {
+		if err := open(); err != nil {
 			return err
 		}
-		defer st.Close()
 	}
 	var enrolments []store.Enrolment // one transaction: every identity of this run, or none
 	// The largest face of each photo; a photo without one fails its identity, enrolling nothing
@@ -117,10 +125,9 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("enroll %s: %w in any photo; nothing written", *dir, facenet.ErrNoFace)
 	}
 	if st == nil {
-		if st, err = openStore(cmdContext, *dbPath, &space, true); err != nil {
+		if err := open(); err != nil {
 			return err
 		}
-		defer st.Close()
 	}
 	if err := st.st.EnrolBatch(cmdContext, enrolments...); err != nil {
 		return fmt.Errorf("store %s: %w", st.name, err)

@@ -502,7 +502,8 @@ var (
 var (
 	loadOnce sync.Once
 	loadErr  error
-	// lastBlocks is the full and packed coefficient blocks of the latest decode (tests).
+	// lastBlocks is the full and packed coefficient blocks of the latest decode that kept only
+	// some rows (tests).
 	lastBlocks atomic.Pointer[[2]int64]
 )
 
@@ -571,7 +572,9 @@ func decode(data []byte, components, width, height int, rows []int32, rgb bool, 
 	rc := C.fnt_decode((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(components),
 		(*C.uchar)(unsafe.Pointer(&dst[0])), C.int(width), C.int(height), crows, C.int(b2i(rgb)),
 		&blocks[0], &msg[0])
-	lastBlocks.Store(&[2]int64{int64(blocks[0]), int64(blocks[1])})
+	if rows != nil {
+		lastBlocks.Store(&[2]int64{int64(blocks[0]), int64(blocks[1])})
+	}
 	switch rc {
 	case C.FNT_OK:
 		return nil
