@@ -74,3 +74,42 @@ def cjpeg(ppm, *args, scans=None):
             (Path(tmp) / "scans.txt").write_text(scans)
             opts += ["-scans", str(Path(tmp) / "scans.txt")]
         return subprocess.run([exe, *opts, str(src)], check=True, capture_output=True).stdout
+
+
+# numpy 2.0.2 sorts float64 with one of three sorts, chosen by the CPU, and they order equal keys
+# differently: x86-simd-sort's AVX-512 argsort, its AVX2 argsort, numpy's own introsort. mtcnn's box
+# order follows np.argsort, so golden files made with mtcnn record the answer of each (internal/npsort
+# is the Go side of all three).
+NUMPY_SORTS = ("AVX512_SKX", "AVX2", "baseline")
+
+
+def numpy_sort():
+    """The sort np.argsort(float64) runs in this process (import numpy first thing after this module)."""
+    from numpy._core._multiarray_umath import __cpu_features__ as f
+
+    if f.get("AVX512F") and f.get("AVX512CD") and f.get("AVX512_SKX"):
+        return "AVX512_SKX"
+    return "AVX2" if f.get("AVX2") else "baseline"
+
+
+def numpy_sort_env(sort, env=None):
+    """A copy of env (os.environ by default) in which a child Python's numpy runs `sort` (one of
+    NUMPY_SORTS), by NPY_DISABLE_CPU_FEATURES: every AVX-512 feature for AVX2, every feature above
+    numpy's baseline for the introsort. Raises SystemExit if this CPU cannot run `sort`."""
+    from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_features__
+
+    if sort not in NUMPY_SORTS:
+        raise ValueError(f"unknown numpy sort {sort!r}")
+    found = [k for k, v in __cpu_features__.items() if v]
+    need = {"AVX512_SKX": "AVX512_SKX", "AVX2": "AVX2"}.get(sort)
+    if need and need not in found:
+        raise SystemExit(f"this CPU has no {need}: numpy's {sort} sort cannot run here")
+    env = dict(os.environ if env is None else env)
+    env.pop("NPY_ENABLE_CPU_FEATURES", None)
+    off = {"AVX512_SKX": [], "AVX2": [k for k in found if k.startswith("AVX512")],
+           "baseline": [k for k in found if k not in __cpu_baseline__]}[sort]
+    if off:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(off)
+    else:
+        env.pop("NPY_DISABLE_CPU_FEATURES", None)
+    return env
