@@ -9,7 +9,8 @@ package detect
 import (
 	"math"
 	"math/big"
-	"sort"
+
+	"github.com/facenet-go/facenet/internal/npsort"
 )
 
 // row is one line of mtcnn's bboxes_batch for a single image: [x1, y1, x2, y2, confidence] and,
@@ -72,12 +73,21 @@ func generate(reg, prob []float32, h, w int, threshold float32) []row {
 	return rows
 }
 
-// sortDesc is sort_by_scores(..., ascending=False): numpy's argsort reversed. numpy's default sort is
-// not stable and the order it gives equal confidences (saturated 1.0 is common) depends on its SIMD
-// sort, so it is not specified; keeping equal rows in their original order is what numpy 2.0.2 gave
-// on every tie of the golden corpus (an ascending stable sort reversed did not).
+// sortDesc is sort_by_scores(..., ascending=False): np.argsort of the confidences, reversed. Equal
+// confidences (a saturated 1.0 is common) are left in whatever order numpy's sort leaves them, and
+// numpy 2.0.2 has three sorts that differ there, picked by the CPU; which of two tied boxes NMS keeps
+// follows from it, so the order is numpy's own for this CPU (internal/npsort).
 func sortDesc(rows []row) {
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].conf > rows[j].conf })
+	keys := make([]float64, len(rows))
+	for i, r := range rows {
+		keys[i] = r.conf
+	}
+	idx := npsort.Argsort(keys)
+	sorted := make([]row, len(rows))
+	for i, j := range idx {
+		sorted[len(rows)-1-i] = rows[j]
+	}
+	copy(rows, sorted)
 }
 
 // upscale divides the coordinates by the pyramid scale (upscale_bboxes).

@@ -10,15 +10,26 @@ For every image it runs mtcnn.MTCNN(device="CPU:0").detect_faces on the RGB uint
   stages: how many boxes leave P-Net, R-Net and O-Net, and R-Net's boxes, to locate a difference.
 The stage values come from running the package's own stage objects in the order detect_faces does;
 the script checks that they reproduce detect_faces' answer before writing anything.
+  by_sort: where numpy's other sorts change the answer, the faces and rows under each (see below).
 Output is deterministic: images in sorted order, JSON with sorted keys. TensorFlow's float32 results
 vary by about 1e-6 between CPUs, so the Go tests compare with bounds, not bit for bit.
+
+mtcnn orders boxes with np.argsort, and numpy 2.0.2 leaves tied confidences (a saturated 1.0) in an
+order that depends on which of its three sorts the CPU runs (facenet_scripts.NUMPY_SORTS): the main
+answer is numpy's AVX-512 sort's (so the file is made on a CPU with AVX512_SKX), and the script runs
+itself again with each other sort (--sort), recording by_sort for every case whose faces change. The
+Go tests compare against the answer for the sort their CPU runs, as Go follows numpy's choice.
 """
 
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import facenet_scripts
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -86,11 +97,19 @@ def main(argv=None) -> int:
                         help="the extracted 5-celebrity folder (build/celeb5); "
                              f"every {PHOTO_STRIDE}rd photo, {PHOTO_COUNT} in all, sorted by path")
     parser.add_argument("--out", required=True, type=Path, help="JSON file to write")
+    parser.add_argument("--sort", choices=facenet_scripts.NUMPY_SORTS,
+                        help="only this numpy sort's answer, without by_sort (the script runs itself so)")
     args = parser.parse_args(argv)
+    if args.sort is None:
+        return with_sorts(args, argv)
 
     import numpy as np
     from PIL import Image
     from mtcnn import MTCNN
+
+    if facenet_scripts.numpy_sort() != args.sort:
+        print(f"golden_mtcnn: numpy runs its {facenet_scripts.numpy_sort()} sort, not {args.sort}", file=sys.stderr)
+        return 1
 
     det = MTCNN(device="CPU:0")
     inputs = [("images", p) for p in sorted(args.images.iterdir()) if p.is_file()]
@@ -128,7 +147,37 @@ def main(argv=None) -> int:
             "stages": {"counts": counts, "rnet": rnet},
         })
         print(f"{path.name}: {len(faces)} faces", file=sys.stderr)
-    doc = {"reference": "PyPI mtcnn 1.0.0, MTCNN(device='CPU:0').detect_faces, defaults", "cases": cases}
+    doc = {"reference": "PyPI mtcnn 1.0.0, MTCNN(device='CPU:0').detect_faces, defaults",
+           "numpy_sort": args.sort, "cases": cases}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+def with_sorts(args, argv):
+    """Run this script once per numpy sort, in children, and merge: the AVX-512 sort's file with
+    by_sort added where another sort's faces differ."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for sort in facenet_scripts.NUMPY_SORTS:
+            path = Path(tmp) / f"{sort}.json"
+            cmd = [sys.executable, os.path.abspath(__file__), *argv, "--out", str(path), "--sort", sort]
+            if subprocess.run(cmd, env=facenet_scripts.numpy_sort_env(sort)).returncode != 0:
+                return 1
+            out[sort] = json.loads(path.read_text())
+    main_sort, *others = facenet_scripts.NUMPY_SORTS
+    doc = out[main_sort]
+    doc.pop("numpy_sort")
+    doc["reference"] += f"; numpy {__import__('numpy').__version__} sorts: main {main_sort}, by_sort the others"
+    for i, c in enumerate(doc["cases"]):
+        for sort in others:
+            o = out[sort]["cases"][i]
+            if (o["root"], o["file"]) != (c["root"], c["file"]):
+                raise SystemExit(f"golden_mtcnn: the {sort} run has case {o['file']} where {c['file']} was")
+            if (o["faces"], o["rows"]) != (c["faces"], c["rows"]):
+                c.setdefault("by_sort", {})[sort] = {"faces": o["faces"], "rows": o["rows"]}
+                print(f"golden_mtcnn: {c['file']}: numpy's {sort} sort gives other faces", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return 0
