@@ -298,7 +298,7 @@ func TestSignatureInputsSorted(t *testing.T) {
 }
 
 // TestPreparedInputEqualsPlain: an input copied once by Prepare and fed to several runs gives each
-// run the outputs the plain input gives.
+// run the outputs the plain input gives, and a tensor whose shape and data disagree is refused.
 func TestPreparedInputEqualsPlain(t *testing.T) {
 	g := loadGolden(t, "two_inputs")
 	for sigKey, sig := range g.Signatures {
@@ -308,6 +308,7 @@ func TestPreparedInputEqualsPlain(t *testing.T) {
 			plain[k] = v.tensor()
 			p, err := tfmodel.Prepare(v.tensor())
 			require.NoError(t, err)
+			require.Nil(t, p.Data, "the prepared tensor holds TensorFlow's copy only")
 			prepared[k] = p
 		}
 		want, err := m.Run(context.Background(), plain)
@@ -317,5 +318,9 @@ func TestPreparedInputEqualsPlain(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, want, got)
 		}
+	}
+	for _, bad := range []tfmodel.Tensor{{Shape: []int64{2, 2}, Data: []float32{1, 2, 3}}, {Shape: []int64{0}}, {Shape: []int64{-1, -2}, Data: []float32{1, 2}}} {
+		_, err := tfmodel.Prepare(bad)
+		require.ErrorIs(t, err, tfmodel.ErrInput, "%v", bad.Shape)
 	}
 }
