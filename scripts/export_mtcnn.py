@@ -7,6 +7,7 @@ mtcnn 1.0.0 applies in Python before the network, so a caller of the SavedModel 
 
   pnet: image (1,H,W,3) normalized, size (2,) [new_h, new_w] as floats holding integers
         -> tf.image.resize(image, size, AREA) -> P-Net -> reg (1,h,w,4), prob (1,h,w,2)
+        (on a level above a megapixel, P-Net runs in strips of rows: see PNET_STRIP_ABOVE)
   rnet: image (1,H,W,3) normalized, boxes (N,4) [y1,x1,y2,x2] normalized as mtcnn computes them
         -> tf.image.crop_and_resize(image, boxes, 0, 24x24) -> R-Net -> reg (N,4), prob (N,2)
   onet: the same with 48x48 -> O-Net -> reg (N,4), landmarks (N,10), prob (N,2)
@@ -46,6 +47,36 @@ def weights_file(name: str) -> Path:
     return path
 
 
+# P-Net runs on a pyramid level above PNET_STRIP_ABOVE pixels in strips of rows of about
+# PNET_STRIP_PIXELS each: its activations on a whole 4.5-megapixel level (a 12-megapixel photo's first
+# scale) peak near 600 MB, on a strip near 40 MB. P-Net is convolutional (3x3 valid, 2x2/2 'same' pool,
+# 3x3, 3x3, then 1x1): output row r reads input rows 2r .. 2r+11, so input rows [2a, 2b+10) give
+# exactly output rows [a, b), and the last strip, cut by the image's end, pads its pool as the whole
+# image does. The values are the whole image's: bit for bit on an AVX-512 Xeon; with oneDNN capped
+# to AVX2 its kernels block some strip shapes differently and values move by up to 3e-8.
+PNET_STRIP_ABOVE = 1 << 20
+PNET_STRIP_PIXELS = 1 << 19
+
+
+def pnet_strips(net, scaled, h, w):
+    """P-Net on scaled (1, h, w, 3) strip by strip: the same (1, oh, ow, 4) and (1, oh, ow, 2)."""
+    import tensorflow as tf
+
+    oh = (h - 1) // 2 - 4  # conv 3 valid, pool 2/2 'same' (ceil), conv 3, conv 3
+    rows = tf.maximum(16, PNET_STRIP_PIXELS // w)
+    n = (oh + rows - 1) // rows
+    regs = tf.TensorArray(tf.float32, size=n, infer_shape=False)
+    probs = tf.TensorArray(tf.float32, size=n, infer_shape=False)
+
+    def body(i, regs, probs):
+        a = i * rows
+        reg, prob = net(scaled[:, 2 * a:2 * (a + rows) + 10])
+        return i + 1, regs.write(i, reg[0]), probs.write(i, prob[0])
+
+    _, regs, probs = tf.while_loop(lambda i, *_: i < n, body, (tf.constant(0), regs, probs))
+    return regs.concat()[None], probs.concat()[None]
+
+
 def build(name: str):
     """The package's network with the package's weights, and the tf.Module that wraps it."""
     import tensorflow as tf
@@ -63,7 +94,9 @@ def build(name: str):
         def serve(image, size):
             # mtcnn passes shape * scale (float64); tf.image.resize truncates it to int32.
             scaled = tf.image.resize(image, tf.cast(size, tf.int32), method=tf.image.ResizeMethod.AREA)
-            reg, prob = net(scaled)
+            h, w = tf.shape(scaled)[1], tf.shape(scaled)[2]
+            reg, prob = tf.cond(h * w > PNET_STRIP_ABOVE, lambda: pnet_strips(net, scaled, h, w),
+                                lambda: tuple(net(scaled)))
             return {"reg": reg, "prob": prob}
     else:
         side = 24 if name == "rnet" else 48

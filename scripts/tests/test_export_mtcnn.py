@@ -56,6 +56,24 @@ def test_pnet_equals_package(tf):
         np.testing.assert_array_equal(got["prob"].numpy(), want[1].numpy())
 
 
+def test_pnet_strips_equal_whole_level(tf):
+    """A pyramid level above PNET_STRIP_ABOVE pixels runs P-Net in strips of rows: the same shapes and
+    values as the package's P-Net on the whole level (bit for bit with oneDNN's AVX-512 kernels; other
+    kernels block some strip shapes differently, by up to 1.2e-7 measured with AVX2)."""
+    from mtcnn.stages import StagePNet
+
+    net = StagePNet().model
+    sig = tf.saved_model.load(str(MODELS / "pnet")).signatures["serving_default"]
+    for h, w in [(1501, 1100), (2000, 600)]:
+        assert h * w > export_mtcnn.PNET_STRIP_ABOVE
+        norm = ((rgb(h, w, w).astype(np.float32) - 127.5) / 128)
+        want = net(tf.image.resize(norm, (h, w), method="area"))
+        got = sig(image=tf.constant(norm), size=tf.constant([h, w], tf.float32))
+        for k, wnt in zip(["reg", "prob"], want):
+            assert got[k].shape == wnt.shape, k
+            np.testing.assert_allclose(got[k].numpy(), wnt.numpy(), rtol=0, atol=5e-7, err_msg=k)
+
+
 @pytest.mark.parametrize("name, side", [("rnet", 24), ("onet", 48)])
 def test_refine_nets_equal_package(tf, name, side):
     from mtcnn.stages import StageONet, StageRNet
