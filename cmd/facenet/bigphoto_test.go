@@ -20,12 +20,13 @@ import (
 )
 
 // bigPhotoPeakMiB is the bound README states for embed --detect on a 100-megapixel photo, measured
-// at 1.98-2.06 GiB on the 2-core test machine: TensorFlow's runtime (~230 MB), FaceNet and MTCNN
-// loaded (~430 MB), the decoded photo (3 bytes a pixel, 300 MB), and MTCNN on the copy shrunk to
-// 12.6 MP (~1 GB: its float32 input in Go and again in TensorFlow, 150 MB each, and P-Net's
-// activations at the first pyramid scale). It does not grow with the photo past the decoded pixels:
-// without the shrink the pyramid input alone was 1.2 GB more.
-const bigPhotoPeakMiB = 2300
+// at 1426-1461 MiB on the 2-core test machine: TensorFlow's runtime with FaceNet and MTCNN loaded
+// (~710 MiB, what embed --detect of a small crop peaks at), the decoded photo (3 bytes a pixel, 300 MB,
+// the one part that grows with the photo), and MTCNN on the copy shrunk to 12.6 MP (TensorFlow's
+// float32 copy of it, 150 MB, the first pyramid level, 54 MB, and P-Net's activations on strips of
+// that level). It was 1.98-2.12 GiB while Go kept its own float32 copy alive beside TensorFlow's and
+// P-Net ran on whole levels (~600 MB of activations on the first).
+const bigPhotoPeakMiB = 1750
 
 // TestBigPhotoBoundedMemory: a 100-megapixel photo (11547x8660, madonna's 218x218 photo pasted at
 // 4x) goes through embed --detect in a child process: the face is found where it was pasted, at
