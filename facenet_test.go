@@ -251,7 +251,7 @@ func TestProfileCropRule(t *testing.T) {
 	require.True(t, byProfile.HasDetector())
 	require.Equal(t, 10, byProfile.Margin())
 	require.Equal(t, &encoding.CropProfile{Rule: encoding.CropMTCNNMargin, Margin: 10, Filter: "bilinear"}, byProfile.Profile().Crop)
-	require.Equal(t, 1.19, byProfile.Threshold())
+	require.Equal(t, 1.20, byProfile.Threshold())
 
 	byFlag, err := Open(ctx, dir, Options{Profile: "accuracy", Detect: &DetectOptions{Margin: 10}})
 	require.NoError(t, err)

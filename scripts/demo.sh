@@ -108,7 +108,7 @@ replay_group_photo() {
   cd "$root"
   cat <<EOF
 
-   sample1's woman on the right is sample3's in the middle (0.865). At the photos profile's 1.19,
+   sample1's woman on the right is sample3's in the middle (0.865). At the photos profile's 1.20,
    calibrated on the 5-celebrity photos, sample3's dark-haired woman on the right (0.999 from her)
    would be named too, and the blonde on the left is just outside (1.218 from sample1's middle):
    strangers of one age and make-up come closer in these party photos than celebrities do, so this

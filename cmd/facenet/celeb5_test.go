@@ -89,8 +89,10 @@ func TestCeleb5Rank1(t *testing.T) {
 
 // TestCeleb5Calibrate: calibrate over the 5-celebrity train/ and val/ folders (one identity per name
 // across both) with the photos profile, as README reports it: 117 faces (MTCNN finds none in one
-// train photo, skipped with one line), best threshold 1.190 at 98.69% accuracy (issue 18's goal:
-// >= 98%), EER 2.83% at 1.264, AUC 0.991; the plot (--png) is drawn too.
+// train photo, skipped with one line), best threshold 1.204 at 98.67% accuracy (issue 18's goal:
+// >= 98%), EER 2.81% at 1.265, AUC 0.991; the plot (--png) is drawn too. The best threshold lies on a
+// plateau the ten folds span (1.189-1.204), and which of MTCNN's tied boxes survive (numpy's sort
+// order, which Go follows per CPU) moves it along it: 1.200 with numpy's introsort.
 func TestCeleb5Calibrate(t *testing.T) {
 	root := testenv.ModuleRoot(t)
 	png := filepath.Join(t.TempDir(), "roc.png")
@@ -112,7 +114,7 @@ func TestCeleb5Calibrate(t *testing.T) {
 	require.Len(t, cal.Impostor, 5453)
 	require.InDelta(t, 0.0283, cal.EER, 0.002)
 	require.InDelta(t, 1.264, cal.EERThreshold, 0.005)
-	require.InDelta(t, 1.190, cal.Threshold, 0.005)
+	require.InDelta(t, 1.197, cal.Threshold, 0.012)
 	require.InDelta(t, 0.991, cal.AUC, 0.002)
 	require.Greater(t, cal.CVAccuracy, 0.98)
 	require.FileExists(t, png)
