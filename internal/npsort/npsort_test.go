@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestArgsortMatchesNumpy(t *testing.T) {
 				require.NoError(t, json.Unmarshal(c["baseline"], &scalar))
 				got := ArgsortISA(keys, isa)
 				require.Equal(t, want, got, "case %d (%d keys)", i, len(keys))
-				if isa != Scalar && !equal(got, scalar) {
+				if isa != Scalar && !slices.Equal(got, scalar) {
 					differ++
 				}
 			}
@@ -57,18 +58,6 @@ func TestArgsortMatchesNumpy(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Whatever the tie order, the result is a sorting permutation, NaNs last, keys untouched; and the
