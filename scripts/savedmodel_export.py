@@ -5,7 +5,7 @@ captured them, which changes from run to run; the checkpoint then lists the same
 and the variables files (and the model fingerprint computed from them) differ between two exports of the
 same weights. Exporting with that list sorted by variable path makes two exports byte-identical.
 
-It also saves every weight twice: the archive's `variables` lists hold the Keras variables, each of
+Keras' export also saves every weight twice: the archive's `variables` lists hold the Keras variables, each of
 which the TensorFlow backend writes out as a new tf.Variable copied from the tf.Variable the endpoint
 captured (`_all_variables`), so the checkpoint holds two copies and a C API session restores both into
 memory (FaceNet: 981 variables, 182 MB read and resident, for the 491 the graph uses). Tracking the
